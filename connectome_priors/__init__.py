@@ -1,0 +1,64 @@
+"""connectome-priors: measured cortex (MICrONS) as inductive bias for recurrent networks.
+
+The public API is re-exported here from small private modules. Names backed by JAX are
+imported lazily, so the data, metric and statistics layer stays importable without JAX::
+
+    >>> import connectome_priors as cp
+    >>> ds = cp.load_field("5_3_8")          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> private module that defines it
+_EXPORTS: dict[str, str] = {
+    # data (JAX-free)
+    "load_field": "._field",
+    "load_spikes": "._field",
+    "FieldDataError": "._errors",
+    "list_fields": "._fetch",
+    "fetch_field_files": "._fetch",
+    "cache_dir": "._fetch",
+    "field_ids": "._registry",
+    # functional similarity from spike trains (JAX-free)
+    "bin_spikes": "._functional",
+    "sttc_matrix": "._functional",
+    "binned_correlation": "._functional",
+    "precision_matrix": "._functional",
+    # live MICrONS tables
+    "from_cave": "._cave",
+    # spatial embedding (JAX-free)
+    "distance_matrix": "._geometry",
+    "grid_positions": "._geometry",
+    # communicability and regularizers (JAX)
+    "communicability": "._communicability",
+    "empirical_communicability": "._communicability",
+    "wiring_cost": "._regularizers",
+    "communicability_cost": "._regularizers",
+    "communicability_emd": "._regularizers",
+    "l1": "._regularizers",
+    # functional initialization and initializers
+    "functional_weights": "._functional_init",
+    "MICrONSInit": "._initializers",
+    # synthetic fields
+    "surrogate_field": "._surrogate",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'connectome_priors' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # cache: later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -34,6 +34,7 @@ _EXPORTS: dict[str, str] = {
     # spatial embedding (JAX-free)
     "distance_matrix": "._geometry",
     "grid_positions": "._geometry",
+    "lattice_shape": "._geometry",
     # communicability and regularizers (JAX)
     "communicability": "._communicability",
     "empirical_communicability": "._communicability",
@@ -41,6 +42,11 @@ _EXPORTS: dict[str, str] = {
     "communicability_cost": "._regularizers",
     "communicability_emd": "._regularizers",
     "l1": "._regularizers",
+    "wasserstein_1d": "._regularizers",
+    "WiringCostReg": "._regularizers",
+    "CommunicabilityCostReg": "._regularizers",
+    "CommunicabilityEMDReg": "._regularizers",
+    "L1CostReg": "._regularizers",
     # functional initialization and initializers
     "functional_weights": "._functional_init",
     "MICrONSInit": "._initializers",

@@ -1,0 +1,409 @@
+"""Training: BPTT + Adam for several seeds in one compiled program.
+
+Protocol (the paper's Keras ``fit``, see docs/reference_protocol.md): ``n_train = 5120`` trials,
+``batch_size = 128`` (40 steps per epoch), 10 epochs (400 steps), Adam with ``lr = 1e-3`` (and
+Keras' ``epsilon = 1e-7``), loss = softmax cross-entropy at the last step + the sum of the
+regularizers applied to the effective ``W_rec``. Input noise is on during training only.
+
+One compiled program trains all seeds: ``jit(vmap(train_one_seed))`` with ``lax.scan`` over epochs
+and, inside, over the steps of an epoch, so there is no per-step Python dispatch.
+
+Data: for run seed ``s`` the training set is ``make_dataset(task, n_train, seed=s)`` (data seed =
+run seed, as the paper drew one dataset per run); validation and test sets use seeds derived from
+``s`` (``derived_seed(s, "val")``, ``derived_seed(s, "test")``), so every variant trained with seed
+``s`` sees the same train/val/test trials and variants are compared on equal footing. Batches are
+taken in a fixed order each epoch (``shuffle=False``, as Keras with an unshuffled ``tf.data``
+dataset); a remainder smaller than a batch is dropped.
+
+Metrics, arrays of shape (seed, epoch):
+
+* ``train_acc``/``train_loss``/``train_penalty``: the running mean over the epoch's batches, with
+  noise on and weights changing -- Keras' ``accuracy``/``loss`` history, i.e. the paper's
+  "Accuracy". (Keras' ``loss`` is ``train_loss + train_penalty``.)
+* ``val_acc``/``val_loss``/``test_acc``/``test_loss``: cross-entropy and accuracy of the weights
+  at the end of the epoch, no noise (the test set only after the last epoch unless
+  ``test_every_epoch=True``; earlier entries NaN). ``penalty``: regularizer value at the end of
+  the epoch.
+
+Guard rails: a step whose loss or new weights are not finite is not applied; that seed's weights
+and optimizer state stay frozen from then on, its ``status`` says where and why it stopped and
+its metrics from that epoch on are NaN; the other seeds continue.
+
+Example::
+
+    >>> import numpy as np
+    >>> def toy(n, seed):                      # the sign of the mean input decides the class
+    ...     rng = np.random.default_rng(seed)
+    ...     y = rng.integers(0, 2, n)
+    ...     x = (2 * y[:, None, None] - 1) * 0.5 + rng.normal(0, 1, (n, 5, 1))
+    ...     return x.astype("float32"), y
+    >>> res = train(RNNSpec(n_hidden=8), toy, seeds=[0, 1], epochs=2, n_train=256,
+    ...             n_val=64, n_test=64, batch_size=32)
+    >>> res.metrics["val_acc"].shape
+    (2, 2)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import time
+from typing import Any, Callable, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from ._rnn import RNNSpec, effective_w_rec, forward, init_params, project
+
+METRIC_NAMES = (
+    "train_acc", "train_loss", "train_penalty",
+    "val_acc", "val_loss", "test_acc", "test_loss", "penalty",
+)
+_REASONS = {0: "ok", 1: "non-finite loss", 2: "non-finite weights"}
+
+
+def derived_seed(seed: int, purpose: str) -> int:
+    """A data seed for ``purpose`` ('val', 'test', ...) derived from the run seed (deterministic)."""
+    tag = int.from_bytes(purpose.encode(), "little") % (2**31)
+    return int(np.random.SeedSequence([int(seed), tag]).generate_state(1)[0] % (2**31 - 1))
+
+
+def load_trials(task: Any, n_trials: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(inputs (n, T, C) float32, labels (n,) int32) from a task id or a dataset callable.
+
+    ``task`` is a task id understood by ``envs.make_dataset`` (1/2/3, "Task1", names) or a
+    callable ``(n_trials, seed) -> TrialBatch | (inputs, labels)``.
+    """
+    if callable(task) and not isinstance(task, (int, str)):
+        batch = task(int(n_trials), int(seed))
+    else:
+        import envs
+
+        batch = envs.make_dataset(task, int(n_trials), seed=int(seed))
+    if isinstance(batch, tuple):
+        inputs, labels = batch[0], batch[1]
+    else:
+        inputs, labels = batch.inputs, batch.labels
+    inputs = np.asarray(inputs, np.float32)
+    labels = np.asarray(labels)
+    if inputs.ndim != 3 or labels.shape != (inputs.shape[0],):
+        raise ValueError(
+            f"task {task!r} gave inputs {inputs.shape} and labels {labels.shape}; "
+            "expected (n_trials, T, C) and (n_trials,)")
+    return inputs, labels.astype(np.int32)
+
+
+def total_penalty(regularizers: Sequence[Callable], w: jax.Array) -> jax.Array:
+    """Sum of ``penalty(W_rec)`` over ``regularizers`` (0 when there are none)."""
+    total = jnp.zeros((), w.dtype)
+    for reg in regularizers:
+        total = total + jnp.asarray(reg(w), w.dtype)
+    return total
+
+
+def _evaluate(params, spec, x, y):
+    """(mean cross-entropy, accuracy) without input noise."""
+    logits = forward(params, x, spec)
+    ce = optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+    return ce, (jnp.argmax(logits, -1) == y).mean(dtype=jnp.float32)
+
+
+def _all_finite(tree) -> jax.Array:
+    leaves = jax.tree_util.tree_leaves(tree)
+    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves]))
+
+
+def make_train_step(spec: RNNSpec, regularizers: Sequence[Callable], optimizer):
+    """One guarded optimizer step ``(carry, (x, y, key)) -> (carry, (ce, penalty, acc))``.
+
+    ``carry = (params, opt_state, alive, failed_step, failed_reason, step)``.
+    """
+    regularizers = tuple(regularizers)
+
+    def loss_fn(params, x, y, key):
+        logits = forward(params, x, spec, key)
+        ce = optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+        pen = total_penalty(regularizers, effective_w_rec(params, spec))
+        acc = (jnp.argmax(logits, -1) == y).mean()
+        return ce + pen, (ce, pen, acc)
+
+    def step(carry, batch):
+        params, opt_state, alive, failed_step, failed_reason, count = carry
+        x, y, key = batch
+        (loss, (ce, pen, acc)), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, x, y, key)
+        updates, new_opt = optimizer.update(grads, opt_state, params)
+        new_params = project(optax.apply_updates(params, updates), spec)
+        loss_ok = jnp.isfinite(loss)
+        ok = alive & loss_ok & _all_finite(new_params)
+        keep = lambda new, old: jnp.where(ok, new, old)  # noqa: E731 - freeze a dead seed
+        params = jax.tree_util.tree_map(keep, new_params, params)
+        opt_state = jax.tree_util.tree_map(keep, new_opt, opt_state)
+        newly_dead = alive & ~ok
+        failed_step = jnp.where(newly_dead, count, failed_step)
+        failed_reason = jnp.where(newly_dead, jnp.where(loss_ok, 2, 1), failed_reason)
+        return (params, opt_state, ok, failed_step, failed_reason, count + 1), (ce, pen, acc)
+
+    return step
+
+
+def _split_regularizer(reg: Callable) -> tuple[tuple, dict[str, jax.Array]]:
+    """``(hashable template, array data)`` of a regularizer.
+
+    Arrays bound as keywords of a ``functools.partial`` (a distance matrix ``D``, an empirical
+    ``C_emp``) become arguments of the compiled program instead of constants baked into it, so
+    regularizers that differ only in their data share one compilation (the ablation's variants).
+    """
+    if isinstance(reg, functools.partial) and not reg.args:
+        arrays = {k: jnp.asarray(np.asarray(v)) for k, v in reg.keywords.items()
+                  if not isinstance(v, (str, bytes)) and np.ndim(v) > 0}
+        static = tuple(sorted((k, v) for k, v in reg.keywords.items() if k not in arrays))
+        signature = tuple(sorted((k, v.shape, str(v.dtype)) for k, v in arrays.items()))
+        return ("partial", reg.func, static, signature), arrays
+    return ("callable", reg), {}
+
+
+def _rebuild_regularizer(template: tuple, data: dict[str, jax.Array]) -> Callable:
+    if template[0] == "partial":
+        return functools.partial(template[1], **dict(template[2]), **data)
+    return template[1]
+
+
+def _build_program(*args):
+    """The jitted all-seeds program; cached so repeated ``train`` calls reuse the compilation."""
+    try:
+        return _build_program_cached(*args)
+    except TypeError:  # an unhashable regularizer or optimizer: build without the cache
+        return _build_program_cached.__wrapped__(*args)
+
+
+@functools.lru_cache(maxsize=32)
+def _build_program_cached(spec, reg_templates, optimizer, epochs, n_steps, batch_size, shuffle, test_every_epoch):
+    if isinstance(optimizer, tuple) and optimizer and optimizer[0] == "keras-adam":
+        optimizer = optax.adam(optimizer[1], eps=1e-7)
+
+    def one_seed(params, seed_key, xtr, ytr, xva, yva, xte, yte, reg_data):
+        regularizers = tuple(_rebuild_regularizer(t, d) for t, d in zip(reg_templates, reg_data))
+        step = make_train_step(spec, regularizers, optimizer)
+        noise_key = jax.random.fold_in(seed_key, 2)
+        shuffle_key = jax.random.fold_in(seed_key, 3)
+        n_used = n_steps * batch_size
+
+        def epoch(carry, e):
+            if shuffle:
+                idx = jax.random.permutation(jax.random.fold_in(shuffle_key, e), xtr.shape[0])[:n_used]
+                xs, ys = xtr[idx], ytr[idx]
+            else:
+                xs, ys = xtr[:n_used], ytr[:n_used]
+            xs = xs.reshape((n_steps, batch_size) + xtr.shape[1:])
+            ys = ys.reshape(n_steps, batch_size)
+            keys = jax.vmap(lambda i: jax.random.fold_in(noise_key, i))(e * n_steps + jnp.arange(n_steps))
+            carry, (ce, pen, acc) = jax.lax.scan(step, carry, (xs, ys, keys))
+            p = carry[0]
+            val_ce, val_acc = _evaluate(p, spec, xva, yva)
+            if test_every_epoch:
+                te_ce, te_acc = _evaluate(p, spec, xte, yte)
+            else:  # the test set costs as much as the val set: only after the last epoch
+                nan = jnp.full((), jnp.nan, jnp.float32)
+                te_ce, te_acc = jax.lax.cond(e == epochs - 1, lambda q: _evaluate(q, spec, xte, yte),
+                                             lambda q: (nan, nan), p)
+            row = {
+                "train_acc": acc.mean(), "train_loss": ce.mean(), "train_penalty": pen.mean(),
+                "val_acc": val_acc, "val_loss": val_ce, "test_acc": te_acc, "test_loss": te_ce,
+                "penalty": total_penalty(regularizers, effective_w_rec(p, spec)),
+            }
+            return carry, row
+
+        opt_state = optimizer.init(params)
+        carry = (params, opt_state, jnp.array(True), jnp.array(-1, jnp.int32),
+                 jnp.array(0, jnp.int32), jnp.array(0, jnp.int32))
+        carry, rows = jax.lax.scan(epoch, carry, jnp.arange(epochs))
+        params, _, alive, failed_step, failed_reason, _ = carry
+        return params, rows, alive, failed_step, failed_reason
+
+    # regularizer data is shared by all seeds (not mapped)
+    return jax.jit(jax.vmap(one_seed, in_axes=(0, 0, 0, 0, 0, 0, 0, 0, None)))
+
+
+@dataclasses.dataclass
+class TrainResult:
+    """Outcome of :func:`train` for all seeds.
+
+    ``metrics[name]`` has shape (seed, epoch) (see ``METRIC_NAMES``); ``params`` holds the final
+    raw parameters stacked over seeds; ``w_rec`` the effective recurrent matrices (S, N, N);
+    ``status[i]`` is ``"ok"`` or says where and why seed ``i`` stopped; ``config`` the full
+    training configuration (JSON-serializable).
+    """
+
+    spec: RNNSpec
+    seeds: np.ndarray
+    metrics: dict[str, np.ndarray]
+    params: dict[str, np.ndarray]
+    status: list[str]
+    failed_step: np.ndarray
+    config: dict
+    wall_time_s: float = float("nan")
+
+    def __getattr__(self, name):
+        metrics = self.__dict__.get("metrics", {})
+        if name in metrics:
+            return metrics[name]
+        raise AttributeError(name)
+
+    @property
+    def w_rec(self) -> np.ndarray:
+        return np.asarray(jax.vmap(lambda p: effective_w_rec(p, self.spec))(
+            {k: jnp.asarray(v) for k, v in self.params.items()}))
+
+    @property
+    def ok(self) -> np.ndarray:
+        return np.array([s == "ok" for s in self.status])
+
+    def seed_params(self, i: int) -> dict[str, np.ndarray]:
+        return {k: v[i] for k, v in self.params.items()}
+
+    def model(self, i: int = 0):
+        """The trained network of seed index ``i`` as a :class:`CorticalRNN` module."""
+        from ._rnn import CorticalRNN
+
+        return CorticalRNN.from_params(self.spec, self.seed_params(i))
+
+    def save(self, path) -> None:
+        from ._io import save_result
+
+        save_result(self, path)
+
+
+def _stack_seed_data(task, seeds, n, purpose):
+    xs, ys = [], []
+    for s in seeds:
+        data_seed = int(s) if purpose == "train" else derived_seed(int(s), purpose)
+        x, y = load_trials(task, n, data_seed)
+        xs.append(x)
+        ys.append(y)
+    shapes = {x.shape for x in xs}
+    if len(shapes) != 1:
+        raise ValueError(f"task {task!r} gave {purpose} inputs of different shapes across seeds: {shapes}")
+    return np.stack(xs), np.stack(ys)
+
+
+def _describe(obj) -> str:
+    if isinstance(obj, functools.partial):
+        kw = {k: v for k, v in obj.keywords.items() if np.ndim(v) == 0}
+        return f"{getattr(obj.func, '__name__', repr(obj.func))}({', '.join(f'{k}={v!r}' for k, v in kw.items())})"
+    return getattr(obj, "__name__", None) or repr(obj)
+
+
+def train(
+    spec: RNNSpec,
+    task: Any,
+    *,
+    seeds: Sequence[int] = (0,),
+    epochs: int = 10,
+    batch_size: int = 128,
+    n_train: int = 5120,
+    n_val: int = 2560,
+    n_test: int = 2560,
+    lr: float = 1e-3,
+    regularizers: Sequence[Callable] = (),
+    w_rec_init: Any = None,
+    shuffle: bool = False,
+    test_every_epoch: bool = False,
+    optimizer: optax.GradientTransformation | None = None,
+) -> TrainResult:
+    """Train the network on ``task`` for every seed in ``seeds`` in one compiled program.
+
+    spec: architecture; ``n_inputs``/``n_outputs`` left ``None`` are taken from the data.
+    task: ``envs`` task id (1/2/3, "Task1", ...) or callable ``(n_trials, seed) -> trials``.
+    regularizers: callables ``penalty(W_rec) -> scalar`` added to the loss, e.g.
+        ``functools.partial(connectome_priors.communicability_cost, D=D, lam=0.3)``.
+    w_rec_init: initializer for ``W_rec`` (see ``draw_w_rec``), or an array (S, N, N) / (N, N).
+    test_every_epoch: evaluate the test set after every epoch (default: after the last one only;
+        ``test_*`` metrics of earlier epochs are NaN -- each evaluation costs as much compute as
+        the validation pass, which the paper's protocol runs every epoch).
+    optimizer: default ``optax.adam(lr, eps=1e-7)`` (Keras' Adam epsilon).
+
+    Returns a :class:`TrainResult`. Formula per step:
+    ``loss = mean_b CE(softmax(h_T W_out + b_out), y) + sum_r r(W_rec)``.
+    """
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds must name at least one seed")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct, got {seeds}")
+    for name, v in (("epochs", epochs), ("batch_size", batch_size), ("n_train", n_train),
+                    ("n_val", n_val), ("n_test", n_test)):
+        if int(v) < 1:
+            raise ValueError(f"{name} must be a positive integer, got {v}")
+    n_steps = int(n_train) // int(batch_size)
+    if n_steps < 1:
+        raise ValueError(f"n_train={n_train} is smaller than batch_size={batch_size}")
+
+    xtr, ytr = _stack_seed_data(task, seeds, n_train, "train")
+    xva, yva = _stack_seed_data(task, seeds, n_val, "val")
+    xte, yte = _stack_seed_data(task, seeds, n_test, "test")
+    n_classes = int(max(ytr.max(), yva.max(), yte.max())) + 1
+    spec = dataclasses.replace(
+        spec,
+        n_inputs=xtr.shape[-1] if spec.n_inputs is None else spec.n_inputs,
+        n_outputs=n_classes if spec.n_outputs is None else spec.n_outputs,
+    )
+    if spec.n_inputs != xtr.shape[-1]:
+        raise ValueError(f"spec.n_inputs={spec.n_inputs} but task {task!r} has {xtr.shape[-1]} input channels")
+    if n_classes > spec.n_outputs:
+        raise ValueError(f"spec.n_outputs={spec.n_outputs} but task {task!r} has labels up to {n_classes - 1}")
+
+    n = int(spec.n_hidden)
+    if isinstance(w_rec_init, (np.ndarray, jax.Array)) and np.ndim(w_rec_init) == 3:
+        if np.shape(w_rec_init) != (len(seeds), n, n):
+            raise ValueError(f"w_rec_init has shape {np.shape(w_rec_init)}, expected ({len(seeds)}, {n}, {n})")
+        per_seed = [np.asarray(w_rec_init[i]) for i in range(len(seeds))]
+    else:
+        per_seed = [w_rec_init] * len(seeds)
+    params0 = [init_params(spec, s, init) for s, init in zip(seeds, per_seed)]
+    params0 = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *params0)
+    keys = jnp.stack([jax.random.PRNGKey(s) for s in seeds])
+
+    opt_desc = f"adam(lr={float(lr)}, eps=1e-7)" if optimizer is None else _describe(optimizer)
+    opt_key = ("keras-adam", float(lr)) if optimizer is None else optimizer
+    split = [_split_regularizer(r) for r in regularizers]
+    reg_templates = tuple(t for t, _ in split)
+    reg_data = tuple(d for _, d in split)
+    program = _build_program(spec, reg_templates, opt_key, int(epochs), n_steps, int(batch_size), bool(shuffle),
+                             bool(test_every_epoch))
+    t0 = time.perf_counter()
+    params, rows, alive, failed_step, failed_reason = program(params0, keys, xtr, ytr, xva, yva, xte, yte, reg_data)
+    params = jax.tree_util.tree_map(np.asarray, params)
+    wall = time.perf_counter() - t0
+
+    metrics = {k: np.array(rows[k], dtype=np.float64) for k in METRIC_NAMES}
+    failed_step = np.asarray(failed_step)
+    status = []
+    for i in range(len(seeds)):
+        if bool(alive[i]):
+            status.append("ok")
+            continue
+        fs = int(failed_step[i])
+        epoch, step = divmod(fs, n_steps)
+        status.append(f"stopped: {_REASONS[int(failed_reason[i])]} at epoch {epoch} step {step} "
+                      f"(global step {fs}); weights frozen at the last finite step")
+        for k in metrics:
+            metrics[k][i, epoch:] = np.nan
+
+    config = {
+        "task": task if isinstance(task, (int, str)) else _describe(task),
+        "seeds": seeds, "epochs": int(epochs), "batch_size": int(batch_size),
+        "n_train": int(n_train), "n_val": int(n_val), "n_test": int(n_test),
+        "steps_per_epoch": n_steps, "lr": float(lr), "shuffle": bool(shuffle),
+        "test_every_epoch": bool(test_every_epoch),
+        "optimizer": opt_desc,
+        "regularizers": [_describe(r) for r in regularizers],
+        "w_rec_init": None if w_rec_init is None else (
+            f"array{tuple(np.shape(w_rec_init))}" if isinstance(w_rec_init, (np.ndarray, jax.Array))
+            else _describe(w_rec_init)),
+        "data_seeds": {"train": seeds, "val": [derived_seed(s, "val") for s in seeds],
+                       "test": [derived_seed(s, "test") for s in seeds]},
+    }
+    return TrainResult(spec=spec, seeds=np.array(seeds), metrics=metrics, params=params, status=status,
+                       failed_step=failed_step, config=config, wall_time_s=wall)

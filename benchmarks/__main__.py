@@ -167,8 +167,29 @@ def _delegate(module: str, argv: Sequence[str]) -> int:
     return int(mod.main(list(argv)) or 0)
 
 
+def _enable_compilation_cache() -> None:
+    """Persist XLA compilations next to the data cache: a resumed or repeated run skips compiling.
+
+    Set ``CONNECTOME_PRIORS_JAX_CACHE=0`` to disable, or to a directory to move it.
+    """
+    import os
+
+    setting = os.environ.get("CONNECTOME_PRIORS_JAX_CACHE", "")
+    if setting == "0":
+        return
+    import jax
+
+    from connectome_priors import cache_dir
+
+    path = setting or str(cache_dir() / "jax-compilation")
+    jax.config.update("jax_compilation_cache_dir", path)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 2.0)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("ablation", "sweep"):
+        _enable_compilation_cache()
     if not argv or argv[0] in ("-h", "--help"):
         print("usage: python -m benchmarks {" + ",".join(COMMANDS) + "} [options]\n")
         for name, text in COMMANDS.items():

@@ -216,34 +216,14 @@ def write_once(path: Path, payload: Mapping[str, Any] | str) -> bool:
         >>> write_once(p, {"seed": 0}), write_once(p, {"seed": 1}), json.loads(p.read_text())
         (True, False, {'seed': 0})
     """
+    from benchmarks._ablation import _atomic_write_bytes, _json_default
+
     path = Path(path)
     if path.exists():
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = payload if isinstance(payload, str) else json.dumps(payload, indent=1, default=_json_default)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    _atomic_write_bytes(path, text.encode())
     return True
-
-
-def _json_default(obj: Any) -> Any:
-    import numpy as np
-
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, Path):
-        return str(obj)
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
 def finished_runs(out_dir: Path, fields: Iterable[str], signs: Iterable[str], store=None) -> set[RunKey]:

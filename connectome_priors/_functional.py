@@ -168,7 +168,6 @@ def sttc_matrix(
     if not (np.isfinite(dt) and dt > 0):
         raise ValueError(f"dt must be a positive number of seconds, got {dt}")
     t_stop = _window(trains, t_stop)
-    n = len(trains)
     counts = np.array([t.size for t in trains])
     coverage = np.array([_coverage(t, dt, t_stop) for t in trains])  # T
     near = _near_counts(trains, dt)

@@ -20,6 +20,7 @@ from typing import Any, Literal
 import brainpy
 import brainstate
 import braintools
+import jax
 import jax.numpy as jnp
 import numpy as np
 import xarray as xr
@@ -198,13 +199,9 @@ class MICrONSInit(brainpy.init.Initializer, braintools.init.Initialization):
             return self.seed
         if rng is None:
             drawn = brainstate.random.randint(0, _SEED_HIGH)
-            try:
-                return int(drawn)
-            except Exception as err:  # a tracer: called under jit/vmap
-                raise RuntimeError(
-                    "MICrONSInit(seed=None) draws its seed from brainstate.random and must run outside "
-                    "jax transformations; initialize eagerly or use init.with_seed(s)"
-                ) from err
+            # under a jax transformation (brainpy builds parameters inside a jit) the seed is a
+            # tracer: __call__ then computes the matrix on the host through a callback
+            return drawn if isinstance(drawn, jax.core.Tracer) else int(drawn)
         if isinstance(rng, np.random.Generator):
             return int(rng.integers(0, _SEED_HIGH))
         if isinstance(rng, np.random.RandomState):
@@ -219,8 +216,16 @@ class MICrONSInit(brainpy.init.Initializer, braintools.init.Initialization):
         if len(size) != 2 or size[0] != size[1]:
             raise ValueError(f"MICrONSInit makes square recurrent matrices (N, N); got shape {tuple(size)}")
         seed = self._draw_seed(kwargs.get("rng"))
+        if isinstance(seed, jax.core.Tracer):
+            host = lambda s: self._matrix(size[0], int(s)).astype(np.float32)  # noqa: E731
+            w = jax.pure_callback(host, jax.ShapeDtypeStruct(size, jnp.float32), seed)
+            return w.astype(dtype or jnp.float32)
+        return jnp.asarray(self._matrix(size[0], seed), dtype=dtype or jnp.float32)
+
+    def _matrix(self, n: int, seed: int) -> np.ndarray:
+        """The (n, n) float64 matrix for ``seed`` (numpy, on the host)."""
         w = functional_weights(
-            self._field_for(size[0]),
+            self._field_for(n),
             seed=seed,
             measure=self.measure,
             diagonal=self.diagonal,
@@ -237,7 +242,7 @@ class MICrONSInit(brainpy.init.Initializer, braintools.init.Initialization):
         self.metadata["last_seed"] = seed
         self.metadata["spectral_radius_measured"] = spectral_radius_of(w)
         self.metadata["diagonal_share"] = diagonal_share(w)
-        return jnp.asarray(w, dtype=dtype or jnp.float32)
+        return w
 
     def with_seed(self, seed: int) -> "MICrONSInit":
         """A copy with a fixed ``seed`` (shares the loaded field); e.g. one per network."""

@@ -57,6 +57,19 @@ def test_unseeded_draws_from_brainstate_random(field_538):
     np.testing.assert_array_equal(gen, np.asarray(init((42, 42), rng=np.random.default_rng(0))))
 
 
+def test_unseeded_init_inside_brainpy_cell_is_reproducible(field_538):
+    """brainpy builds parameters inside a jit, so the seed is traced: the matrix must still be
+    the functional init of a concrete seed drawn from brainstate.random."""
+    brainstate.random.seed(7)
+    a = np.asarray(brainpy.dyn.RNNCell(3, 42, Wh_initializer=MICrONSInit(field=field_538)).Wh)
+    brainstate.random.seed(7)
+    b = np.asarray(brainpy.dyn.RNNCell(3, 42, Wh_initializer=MICrONSInit(field=field_538)).Wh)
+    np.testing.assert_array_equal(a, b)
+    assert abs(np.max(np.abs(np.linalg.eigvals(a))) - 0.95) < 1e-4
+    c = np.asarray(brainpy.dyn.RNNCell(3, 42, Wh_initializer=MICrONSInit(field=field_538)).Wh)
+    assert not np.allclose(a, c)  # the next network gets the next seed
+
+
 def test_shape_mismatch_error_and_subsampling(field_538):
     with pytest.raises(ValueError, match=r"N=42.*n_neurons=10"):
         MICrONSInit(field=field_538, seed=0)((10, 10))

@@ -18,7 +18,7 @@ consequence worth knowing: weights *into* a silent neuron get C = 0, so
 ``reference_compat=True`` reproduces the published code: online, 1e-10 is added to every
 strength (``WDC_EMD``; the published ``WDC`` had no epsilon at all, which gives inf/NaN at a
 zero-strength row and is otherwise identical); for the empirical matrix, zero strengths are
-replaced by 1e-10 (mean C_emp about 129 on field 6_6_2 instead of about 0.01).
+replaced by 1e-10 (mean C_emp about 129 on field 6_6_2 instead of about 0.001).
 
 Computation. With P = S^-1 |W| (each row of P sums to 1, or to 0 for a zero-strength row),
 S^-1/2 |W| S^-1/2 = S^1/2 P S^-1/2, hence C = S^1/2 expm(P) S^-1/2. Because ||P||_inf <= 1,

@@ -261,7 +261,11 @@ def load_field(field: str = "6_6_2", *, data_dir: str | os.PathLike | None = Non
     except FieldDataError:
         shutil.rmtree(_fetch.raw_cache(field), ignore_errors=True)  # leave nothing of a bad field behind
         raise
-    _write_cache(field, ds)
+    try:
+        _write_cache(field, ds)
+    except OSError as exc:  # a read-only or full cache must not cost the user a verified field
+        warnings.warn(f"field {field}: could not write the parsed cache {cached} ({exc}); "
+                      "the field is loaded but will be parsed again next time", RuntimeWarning, stacklevel=2)
     return ds
 
 

@@ -68,7 +68,7 @@ def nearest_centroid_subset(ds: xr.Dataset, n: int) -> xr.Dataset:
             f"n_neurons must be an integer in [1, {n_field}] for field {_field_label(ds)} (N={n_field}), got {n!r}; "
             "for more neurons use surrogate_field(n, seed)"
         )
-    positions = np.asarray(ds["positions"].values, dtype=np.float64)
+    positions = np.asarray(ds["positions"].transpose("neuron", "axis").values, dtype=np.float64)
     dist = np.linalg.norm(positions - positions.mean(axis=0), axis=1)
     keep = np.sort(np.argsort(dist, kind="stable")[:n])
     return ds.isel(neuron=keep, pre=keep, post=keep)

@@ -166,13 +166,13 @@ def _permute_within_bins(values: np.ndarray, bins: np.ndarray, rng: np.random.Ge
 
 
 def _distance_matched_null(ds: xr.Dataset, rng: np.random.Generator) -> tuple[dict[str, np.ndarray], float]:
-    positions = np.asarray(ds["positions"].values, dtype=np.float64)
+    positions = np.asarray(ds["positions"].transpose("neuron", "axis").values, dtype=np.float64)
     n = len(positions)
     dist = cdist(positions, positions)
 
     ordered = np.nonzero(~np.eye(n, dtype=bool))
     connectome = np.zeros((n, n), dtype=np.int64)
-    counts = np.asarray(ds["connectome"].values)[ordered]
+    counts = np.asarray(ds["connectome"].transpose("pre", "post").values)[ordered]
     connectome[ordered] = counts[_permute_within_bins(counts, _distance_bins(dist, ordered), rng)]
 
     upper = np.triu_indices(n, 1)
@@ -255,6 +255,10 @@ def surrogate_field(
     parts, shift = _distance_matched_null(ds, rng)
     source = str(ds.attrs.get("field", "<unnamed field>"))
     attrs = dict(ds.attrs)
+    # the synthetic values are not the published files: keep their provenance under other names
+    for key in ("sha256", "repository", "commit"):
+        if key in attrs:
+            attrs[f"surrogate_of_{key}"] = attrs.pop(key)
     attrs.update({
         "field": f"surrogate_of_{source}_seed{seed}",
         "source": f"connectome_priors.surrogate_field(like={source}); values from: {attrs.get('source', '?')}",

@@ -122,6 +122,9 @@ class CortexTrialEnv(TrialEnv):
         self.set_groundtruth(0)  # fixate everywhere ...
         self.gt[self.definition.n_steps - self.response_window :] = 1 + label  # ... except the window
         self.r_tmax = self.rewards["miss"]  # added by TrialEnv.step when a trial ends without response
+        # TrialEnv ends a trial when its float clock passes tmax - dt; half a step of slack makes
+        # that happen after exactly n_steps steps whatever rounding dt (e.g. 0.1 ms) brings
+        self.tmax = self.definition.n_steps * self.dt + 0.5 * self.dt
         self.performance = 0
         info = {k: v[0].item() for k, v in info.items()}
         return {**extra, "ground_truth": label, "trial_index": index, **info}

@@ -504,3 +504,21 @@ def test_make_dataset_is_fast():
             envs.make_dataset(task, 5120, seed=0)
         best = min(best, time.perf_counter() - start)
     assert best < 0.5, f"5,120 trials of all three tasks took {best:.2f} s"
+
+
+@pytest.mark.parametrize("dt, timing", [
+    (0.1, {"fixation": 0.3, "stimulus": 0.7, "delay": 0.7, "decision": 0.1}),  # float clock rounding
+    (100, None),
+])
+def test_env_trials_last_exactly_n_steps_whatever_dt(dt, timing):
+    env = envs.GoNoGo(dt=dt, timing=timing)
+    env.reset(seed=0)
+    lengths, n = [], 0
+    for _ in range(5 * env.definition.n_steps):
+        *_, info = env.step(0)
+        n += 1
+        if info["new_trial"]:
+            lengths.append(n)
+            n = 0
+    # the first trial lost one step to NeuroGym's reset; every later one has all its steps
+    assert set(lengths[1:]) == {env.definition.n_steps}

@@ -15,9 +15,9 @@ the rule is discontinuous at s_i = 0, so a finite difference across it does not 
 consequence worth knowing: weights *into* a silent neuron get C = 0, so
 ``communicability_cost`` does not penalise them (``wiring_cost`` still does).
 
-``reference_compat=True`` reproduces the published code: online, 1e-10 is added to every
-strength (``WDC_EMD``; the published ``WDC`` had no epsilon at all, which gives inf/NaN at a
-zero-strength row and is otherwise identical); for the empirical matrix, zero strengths are
+``reference_compat=True`` reproduces the published code: online, ``epsilon`` is added to every
+strength (1e-10 in ``WDC_EMD``; the published ``WDC`` had no epsilon at all, which gives inf/NaN
+at a zero-strength row: ``communicability_cost`` passes ``epsilon=0``); for the empirical matrix, zero strengths are
 replaced by 1e-10 (mean C_emp about 129 on field 6_6_2 instead of about 0.001).
 
 Computation. With P = S^-1 |W| (each row of P sums to 1, or to 0 for a zero-strength row),
@@ -77,14 +77,19 @@ def _check_square(name: str, a, ndim: int = 2) -> None:
         raise ValueError(f"{name} must be a square (N, N) matrix, got shape {shape}")
 
 
-def communicability(W: jax.Array, *, reference_compat: bool = False) -> jax.Array:
+def communicability(
+    W: jax.Array, *, reference_compat: bool = False, epsilon: float = REFERENCE_EPSILON
+) -> jax.Array:
     """Weighted communicability C = expm(S^-1/2 |W| S^-1/2), diagonal zeroed (module docstring).
 
     Args:
         W: (N, N) weights [pre, post]; strengths are row sums of |W|. float32 in -> float32
             out. Use ``jax.vmap`` for a batch of matrices.
-        reference_compat: add 1e-10 to every strength, as the published code does online,
+        reference_compat: add ``epsilon`` to every strength, as the published code does online,
             instead of isolating zero-strength neurons.
+        epsilon: the compat stand-in (1e-10 in the published EMD penalty; the published
+            communicability penalty used none, ``epsilon=0``, so a zero-strength row gives NaN).
+            Ignored unless ``reference_compat``.
 
     Example::
 
@@ -101,7 +106,7 @@ def communicability(W: jax.Array, *, reference_compat: bool = False) -> jax.Arra
     a = jnp.abs(W)
     strength = jnp.sum(a, axis=1)
     if reference_compat:
-        strength = strength + jnp.asarray(REFERENCE_EPSILON, a.dtype)
+        strength = strength + jnp.asarray(epsilon, a.dtype)
         inv = 1.0 / strength
         left, right = jnp.sqrt(strength), lax.rsqrt(strength)
     else:

@@ -114,7 +114,8 @@ def communicability_cost(
     """
     W = _weights(W)
     D = _matrix_like(D, W, "D")
-    C = communicability(W, reference_compat=reference_compat)
+    # the published WDC penalty had no epsilon: under compat a zero-strength row gives NaN there
+    C = communicability(W, reference_compat=reference_compat, epsilon=0.0)
     return jnp.asarray(lam, W.dtype) * jnp.sum(jnp.abs(W) * D * C)
 
 

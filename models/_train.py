@@ -2,14 +2,16 @@
 
 Protocol (the paper's Keras ``fit``, see docs/reference_protocol.md): ``n_train = 5120`` trials,
 ``batch_size = 128`` (40 steps per epoch), 10 epochs (400 steps), Adam with ``lr = 1e-3`` (and
-Keras' ``epsilon = 1e-7``), loss = softmax cross-entropy at the last step + the sum of the
+``epsilon = 1e-7`` as Keras; optax adds it to the bias-corrected sqrt(v), Keras before the
+correction, a difference that matters only in the first steps), loss = softmax cross-entropy at the last step + the sum of the
 regularizers applied to the effective ``W_rec``. Input noise is on during training only.
 
 One compiled program trains all seeds: ``jit(vmap(train_one_seed))`` with ``lax.scan`` over epochs
 and, inside, over the steps of an epoch, so there is no per-step Python dispatch.
 
 Data: for run seed ``s`` the training set is ``make_dataset(task, n_train, seed=s)`` (data seed =
-run seed, as the paper drew one dataset per run); validation and test sets use seeds derived from
+run seed; unlike the paper, which drew one dataset per notebook run and shared it across all runs,
+so our seeds vary data as well as initialization); validation and test sets use seeds derived from
 ``s`` (``derived_seed(s, "val")``, ``derived_seed(s, "test")``), so every variant trained with seed
 ``s`` sees the same train/val/test trials and variants are compared on equal footing. Batches are
 taken in a fixed order each epoch (``shuffle=False``, as Keras with an unshuffled ``tf.data``

@@ -67,12 +67,20 @@ def test_out_dir_with_another_configuration_is_refused(tmp_path):
 
 
 def test_verdicts_against_published_intervals():
-    inside = _report._verdict(0.9, 3, 3, {"mean": 0.91, "ci95_lo": 0.84, "ci95_hi": 0.98})
-    below = _report._verdict(0.5, 3, 3, {"mean": 0.91, "ci95_lo": 0.84, "ci95_hi": 0.98})
-    collapsed = _report._verdict(float("nan"), 0, 3, {"mean": 0.238, "ci95_lo": math.nan, "ci95_hi": math.nan})
-    assert inside == "inside published CI" and below == "below published CI"
-    assert collapsed == "all runs diverged (published: all runs identical)"
-    same = _report._verdict(1.0, 3, 3, {"mean": 1.0, "ci95_lo": math.nan, "ci95_hi": math.nan})
+    pub = {"mean": 0.91, "ci95_lo": 0.84, "ci95_hi": 0.98}
+
+    def ours(mean, lo=math.nan, hi=math.nan, n_ok=3):
+        return {"mean": mean, "ci95_lo": lo, "ci95_hi": hi, "n_ok": n_ok, "n": 3}
+
+    assert _report._verdict(ours(0.9), pub) == "inside published CI"
+    assert _report._verdict(ours(0.5, 0.45, 0.55), pub) == "below published CI"
+    assert _report._verdict(ours(0.7, 0.4, 1.0), pub) == "below published CI; the 95% CIs overlap"
+    chance = {"mean": 0.628, "ci95_lo": 0.626, "ci95_hi": 0.631}
+    assert _report._verdict(ours(0.621, 0.61, 0.63), chance, metric="Accuracy", task="Task1") == (
+        "below published CI; both at the no-memory level 0.625")
+    nan_pub = {"mean": 0.238, "ci95_lo": math.nan, "ci95_hi": math.nan}
+    assert _report._verdict(ours(math.nan, n_ok=0), nan_pub) == "all runs diverged (published: all runs identical)"
+    same = _report._verdict(ours(1.0), {"mean": 1.0, "ci95_lo": math.nan, "ci95_hi": math.nan})
     assert same.endswith("ours the same")
 
 

@@ -89,9 +89,11 @@ def test_compat_pins(small):
         Wj = jnp.asarray(W)
         # published W regularizer: the strength is ignored
         assert float(l1(Wj, lam=0.7, reference_compat=True)) == pytest.approx(np.abs(W).sum())
-        # online strengths + 1e-10
-        expected = 0.3 * (np.abs(W) * D * _comm(W, eps=1e-10)).sum()
-        assert float(communicability_cost(Wj, D, reference_compat=True)) == pytest.approx(expected, rel=1e-9)
+        # published WDC: online strengths without any epsilon (a dense W: no zero-strength row)
+        Wd = np.abs(W) + 0.01
+        expected = 0.3 * (Wd * D * _comm(Wd, eps=0.0)).sum()
+        assert float(communicability_cost(jnp.asarray(Wd), D, reference_compat=True)) == pytest.approx(
+            expected, rel=1e-9)
         # published EMD: mean |sort - sort| over all N^2 entries, zero diagonal included
         published = np.mean(np.abs(np.sort(_comm(W, eps=1e-10).ravel()) - np.sort(C_emp_same.ravel())))
         got = float(communicability_emd(Wj, C_emp_same, lam_emd=0.1, reference_compat=True))
@@ -173,3 +175,17 @@ def test_brainstate_regularization_objects(small):
         for test in doctest.DocTestFinder().find(getattr(regs, name), name, globs=dict(vars(regs))):
             runner.run(test)
     assert runner.summarize(verbose=False).failed == 0
+
+
+def test_compat_communicability_cost_has_no_epsilon_like_the_published_wdc():
+    """The published WDC penalty had no guard: a zero-strength row gives NaN (the nonneg-arm
+    collapse); the published EMD penalty adds 1e-10 (finite); the default rule is finite."""
+    import jax.numpy as jnp
+
+    from connectome_priors import communicability_cost, communicability_emd
+
+    W = jnp.array([[0.0, 1.0, 0.5], [0.7, 0.0, 0.2], [0.0, 0.0, 0.0]])  # neuron 2 sends nothing
+    D = jnp.ones((3, 3)) - jnp.eye(3)
+    assert bool(jnp.isnan(communicability_cost(W, D, reference_compat=True)))
+    assert bool(jnp.isfinite(communicability_cost(W, D)))
+    assert bool(jnp.isfinite(communicability_emd(W, jnp.ones((3, 3)), reference_compat=True)))

@@ -118,8 +118,13 @@ class AblationConfig:
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):
             raise ValueError(f"seeds must be distinct and non-empty, got {self.seeds}")
         for name in ("epochs", "n_train", "n_val", "n_test", "batch_size"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
+            value = getattr(self, name)
+            if int(value) != value or int(value) < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value}")
+            object.__setattr__(self, name, int(value))  # 5120.0 / np.int64 hash like 5120
+        for name in ("lr", "lam", "lam_emd"):
+            object.__setattr__(self, name, float(getattr(self, name)))
+        object.__setattr__(self, "reference_compat", bool(self.reference_compat))
         if self.n_train < self.batch_size:
             raise ValueError(f"n_train={self.n_train} is smaller than batch_size={self.batch_size}")
         if self.seeds_per_call is not None and self.seeds_per_call < 1:

@@ -166,6 +166,12 @@ def init_params(spec: RNNSpec, seed: int, w_rec_init: Any = None) -> dict[str, j
     n, c, k = int(spec.n_hidden), int(spec.n_inputs), int(spec.n_outputs)
     key = jax.random.PRNGKey(int(seed))
     k_in, k_out = jax.random.split(jax.random.fold_in(key, 1))
+    if spec.sign == "dale" and getattr(w_rec_init, "metadata", {}).get("dale") is not None:
+        # the model's Dale parametrization assigns E/I rows itself; an initializer's own E/I
+        # assignment would be silently discarded by |V| * sign
+        raise ValueError("sign='dale' re-signs W_rec by the model's E/I rows: pass an initializer "
+                         "without dale= (e.g. MICrONSInit(sign='nonneg')), or use sign='free' to keep "
+                         "the initializer's Dale matrix as is")
     w_rec = draw_w_rec(w_rec_init, n, seed)
     if spec.sign == "dale":
         w_rec = dale_init(w_rec, dale_signs(n, spec.exc_fraction))

@@ -230,3 +230,14 @@ def test_side_by_side_comparison_of_folders(tiny_ablation, tmp_path):
     row = next(line for line in text.splitlines() if line.startswith("| WD*C* |"))
     assert row.count(f"{acc['mean']:.3f}") == 2  # the same folder twice, same numbers
     assert "published" not in row  # 5_3_8 has no published numbers
+
+
+def test_config_hash_ignores_number_types():
+    import numpy as np
+
+    base = _ablation.AblationConfig(**TINY)
+    other = _ablation.AblationConfig(**{**TINY, "n_train": float(TINY.get("n_train", 5120)),
+                                        "epochs": np.int64(base.epochs)})
+    assert other.config_hash() == base.config_hash()
+    with pytest.raises(ValueError, match="n_train"):
+        _ablation.AblationConfig(**{**TINY, "n_train": 1000.5})

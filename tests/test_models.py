@@ -378,3 +378,11 @@ def test_regularizer_data_is_a_program_argument_not_a_constant():
     # the first-step penalty scales with D: same init and data, D tripled
     p1, p2 = r1.metrics["train_penalty"][0, 0], r2.metrics["train_penalty"][0, 0]
     assert p2 == pytest.approx(3.0 * p1, rel=0.05)
+
+
+def test_dale_model_refuses_an_initializer_with_its_own_dale_assignment():
+    import connectome_priors as cp
+
+    init = cp.MICrONSInit(field=cp.surrogate_field(12, seed=0), dale=0.8, seed=0)
+    with pytest.raises(ValueError, match="sign='dale'"):
+        models.init_params(RNNSpec(n_hidden=12, n_inputs=3, n_outputs=2, sign="dale"), 0, init)

@@ -164,6 +164,15 @@ def test_kruskal_and_mannwhitney_match_scipy_on_the_paper_contexts():
         assert row.U == result.statistic and row.p_raw == pytest.approx(result.pvalue, rel=1e-12)
 
 
+def test_holm_matches_statsmodels():
+    from statsmodels.stats.multitest import multipletests
+
+    rng = np.random.default_rng(3)
+    for m in (1, 2, 5, 17):
+        p = rng.uniform(0, 0.2, m)
+        np.testing.assert_allclose(st.holm(p), multipletests(p, method="holm")[1], rtol=1e-12)
+
+
 def test_holm_family_is_all_pairs_of_one_focus_factor():
     out = st.simple_effects(_frame(_synthetic(n=15, seed=8)))
     for _, family in out["mannwhitney"].groupby(["task", "metric", "focus"]):

@@ -241,3 +241,15 @@ def test_config_hash_ignores_number_types():
     assert other.config_hash() == base.config_hash()
     with pytest.raises(ValueError, match="n_train"):
         _ablation.AblationConfig(**{**TINY, "n_train": 1000.5})
+
+
+def test_config_hash_is_stable_across_refactors():
+    # Known values computed with the code BEFORE the issue-13 refactor (commit 8341877): stores
+    # written before it (config.json, every run's config_hash) must resume and report after it,
+    # so the hashed fields, their JSON form and the hash function must never change silently.
+    assert _ablation.AblationConfig().config_hash() == "836f4b590e1d3d79"
+    assert _ablation.AblationConfig(seeds=range(5), reference_compat=True).config_hash() == "0f793a5c18d7c027"
+    tiny = _ablation.AblationConfig(field="5_3_8", seeds=(0,), epochs=1, tasks=("Task3",),
+                                    variants=("W*D*C",), n_train=256, n_val=128, n_test=128,
+                                    reference_compat=True, sign="nonneg")
+    assert tiny.config_hash() == "fd713cbb6cfc57e0"

@@ -389,7 +389,7 @@ class _SurrogateInit:
 
 
 def _graph_metrics(w: np.ndarray, reference_compat: bool) -> dict[str, float]:
-    from benchmarks._graph_metrics import graph_metrics
+    from connectome_priors import graph_metrics
 
     # The random nulls depend only on N and the edge count: one fixed null seed lets every run
     # share them (cached), instead of drawing 1000 null graphs again per run seed.

@@ -52,6 +52,19 @@ _EXPORTS: dict[str, str] = {
     "MICrONSInit": "._initializers",
     # synthetic fields
     "surrogate_field": "._surrogate",
+    # graph metrics of any weight matrix (JAX-free)
+    "graph_metrics": "._graph_metrics",
+    "GRAPH_METRIC_NAMES": "._graph_metrics",
+    "graph_from_weights": "._graph",
+    "binarize_top": "._graph",
+    "weight_entropy": "._entropy",
+    "modularity": "._modularity",
+    "greedy_modularity_labels": "._modularity",
+    "assortativity": "._assortativity",
+    "clustering_and_efficiency": "._clustering",
+    "null_graphs": "._graph_nulls",
+    "null_clustering_and_efficiency": "._graph_nulls",
+    "small_world_sigma": "._small_world",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -21,6 +21,7 @@ import sys
 from collections.abc import Sequence
 
 COMMANDS = {
+    "claim": "the main job: the paper's Go/NoGo claim (W*D*C vs W vs diagonal-only) at full protocol, with a verdict",
     "ablation": "the paper's ablation: 11 variants x 3 tasks x seeds, with report (resumable)",
     "report": "rewrite the report (netCDF, CSVs, figures, report.md) of an ablation folder",
     "compare": "one table of several ablation folders side by side (e.g. compat vs default vs controls)",
@@ -188,7 +189,7 @@ def _enable_compilation_cache() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in ("ablation", "sweep"):
+    if argv and argv[0] in ("ablation", "sweep", "claim"):
         _enable_compilation_cache()
     if not argv or argv[0] in ("-h", "--help"):
         print("usage: python -m benchmarks {" + ",".join(COMMANDS) + "} [options]\n")
@@ -202,6 +203,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return report_main(rest)
     if command == "compare":
         return compare_main(rest)
+    if command == "claim":
+        return _delegate("benchmarks._claim", rest)
     if command == "perf":
         return _delegate("benchmarks._perf", rest)
     if command == "sweep":

@@ -5,13 +5,13 @@ Reads every run of a sweep folder (:mod:`benchmarks._sweep`) into one tidy table
 
 * ``cross_field_runs.csv`` -- that table;
 * ``cross_field_summary.csv`` -- per field, sign, variant, task and metric: mean with its 95%
-  t-interval and percentile bootstrap interval (:func:`benchmarks._stats.summarize`);
+  t-interval and percentile bootstrap interval (:func:`connectome_priors.stats.summarize`);
 * ``cross_field_trends.csv`` -- per sign, variant, task and metric: Spearman's rank correlation
   of the per-field means with N and with area (does a prior help more in bigger fields?);
 * ``cross_field_prior_effect.csv`` -- per field, task and metric: the functional prior's effect
   (W*D*C vs its orthogonal twin WD*C), Mann-Whitney U with Holm correction across fields;
 * ``cross_field_simple_effects_{groups,kruskal,mannwhitney}.csv`` -- the ablation's factor tests
-  (:func:`benchmarks._stats.simple_effects`: Kruskal-Wallis per factor, Mann-Whitney U pairs,
+  (:func:`connectome_priors.stats.simple_effects`: Kruskal-Wallis per factor, Mann-Whitney U pairs,
   Holm) in every field;
 * ``cross_field_accuracy.png``, ``cross_field_metrics.png`` and ``report.md``.
 
@@ -93,12 +93,12 @@ def tidy_runs(runs: Sequence[Mapping[str, Any]], geometry: Mapping[str, Mapping[
 
 
 def summarize_fields(df, *, n_resamples: int = 2000):
-    """:func:`benchmarks._stats.summarize` per field and sign arm: mean, t-interval and percentile
+    """:func:`connectome_priors.stats.summarize` per field and sign arm: mean, t-interval and percentile
     bootstrap interval over seeds (``n_resamples`` bootstrap draws; fewer than the ablation's
     10,000 because a sweep has one table per field)."""
     import pandas as pd
 
-    from benchmarks._stats import summarize
+    from connectome_priors.stats import summarize
 
     keys = ["field", "n_neurons", "area_um2", "sign"]
     parts = []
@@ -110,12 +110,12 @@ def summarize_fields(df, *, n_resamples: int = 2000):
 
 
 def field_simple_effects(df, metrics: Sequence[str] = (ACCURACY, *FIGURE_METRICS)) -> dict:
-    """:func:`benchmarks._stats.simple_effects` (Kruskal-Wallis per factor, Mann-Whitney U pairs,
+    """:func:`connectome_priors.stats.simple_effects` (Kruskal-Wallis per factor, Mann-Whitney U pairs,
     Holm) in every field and sign arm, for ``metrics`` (the losses are left out); the same three
     tables with ``field, n_neurons, area_um2, sign`` prepended."""
     import pandas as pd
 
-    from benchmarks._stats import simple_effects
+    from connectome_priors.stats import simple_effects
 
     keys = ["field", "n_neurons", "area_um2", "sign"]
     out: dict[str, list] = {}
@@ -150,7 +150,7 @@ def prior_effect(df, pair: tuple[str, str] = PRIOR_PAIR):
     import pandas as pd
     from scipy import stats
 
-    from benchmarks._stats import holm
+    from connectome_priors.stats import holm
 
     a_name, b_name = pair
     rows = []
@@ -280,7 +280,7 @@ def write_cross_field_report(sweep_dir: str | Path, *, data_dir=None, runs=None)
         "(Mann-Whitney U, Holm across fields)\n",
         _md_table(effect[effect.metric == acc].drop(columns=["metric", "area_um2"])) if not effect.empty
         else "(the sweep has not both variants)\n",
-        f"## Factor tests per field ({acc}; benchmarks._stats.simple_effects)\n",
+        f"## Factor tests per field ({acc}; connectome_priors.stats.simple_effects)\n",
         "Fields in which at least one Mann-Whitney pair of the factor's levels is significant after "
         "Holm (alpha 0.05), out of the fields where the factor was tested; all tables in "
         "`cross_field_simple_effects_*.csv`.\n",

@@ -220,11 +220,11 @@ def load_published(path: Path | None, sign: str) -> "pd.DataFrame | None":
 def summarize(df) -> "pd.DataFrame":
     """Per (variant, task, metric): ``n`` runs, ``n_ok`` finite values, and over the finite values
     mean, sd, 95 % t-interval (``ci95_lo``/``ci95_hi``) and bootstrap interval
-    (:func:`benchmarks._stats.summarize`).
+    (:func:`connectome_priors.stats.summarize`).
 
     Runs that stopped on a non-finite loss have NaN metrics and are not averaged.
     """
-    from benchmarks._stats import summarize as summarize_cells
+    from connectome_priors.stats import summarize as summarize_cells
 
     keys = ["variant", "task", "metric"]
     counts = (df.groupby(keys, sort=False)["value"]
@@ -427,11 +427,11 @@ def _comparison_table(summary, published, metric: str, tasks, variants) -> list[
 
 
 def _statistics_section(df, out_dir: Path, reference_compat: bool) -> list[str]:
-    """Per-factor Kruskal–Wallis + Mann–Whitney U/Holm and the rank-ANOVA (``benchmarks._stats``).
+    """Per-factor Kruskal–Wallis + Mann–Whitney U/Holm and the rank-ANOVA (``connectome_priors.stats``).
 
     The full tables (every metric) go to ``csv/stats_*.csv``; the report shows Accuracy.
     """
-    from benchmarks import _stats as stats_mod
+    from connectome_priors import stats as stats_mod
 
     lines = ["\n## Statistics\n"]
     metrics = ("Accuracy", "Test_Accuracy") + GRAPH_METRICS

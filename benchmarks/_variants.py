@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from connectome_priors.stats import CANONICAL_VARIANTS, parse_variant
+
 INITS = ("orthogonal", "functional", "permuted", "diagonal_only", "functional_nodiag", "surrogate")
 DISTANCES = ("real", "grid", None)
 PENALTIES = ("comm", "emd", None)
@@ -67,19 +69,19 @@ class Variant:
         return {"w_variant": w, "d_variant": d, "c_variant": c}
 
 
-VARIANTS: tuple[Variant, ...] = (
-    Variant("W*D*C", "functional", "real", "comm"),
-    Variant("WD*C", "orthogonal", "real", "comm"),
-    Variant("WDC", "orthogonal", "grid", "comm"),
-    Variant("WD*", "orthogonal", "real", None),
-    Variant("WD", "orthogonal", "grid", None),
-    Variant("W", "orthogonal", None, None),
-    Variant("W*D*C*", "functional", "real", "emd"),
-    Variant("WD*C*", "orthogonal", "real", "emd"),
-    Variant("W*DC*", "functional", "grid", "emd"),
-    Variant("W!D*C", "permuted", "real", "comm"),
-    Variant("W!D*C*", "permuted", "real", "emd"),
-)
+# factor level (as connectome_priors.stats.parse_variant spells it) -> how the runner builds it
+_INIT = {"w": "orthogonal", "w*": "functional", "w!": "permuted"}
+_DISTANCE = {"d*": "real", "d": "grid", "none": None}
+_PENALTY = {"c": "comm", "c*": "emd", "none": None}
+
+
+def _paper_variant(name: str) -> Variant:
+    levels = parse_variant(name)
+    return Variant(name, _INIT[levels["w_variant"]], _DISTANCE[levels["d_variant"]], _PENALTY[levels["c_variant"]])
+
+
+# the eleven, from the one list of their names and order (connectome_priors.stats.CANONICAL_VARIANTS)
+VARIANTS: tuple[Variant, ...] = tuple(_paper_variant(name) for name in CANONICAL_VARIANTS)
 
 # Diagnostics (ASCII names so they survive CSV/netCDF round trips): the published W*D*C with its
 # init replaced by (a) only the diagonal of W_bio, (b) W_bio with a zeroed diagonal, (c) W_bio

@@ -1,7 +1,8 @@
 """connectome-priors: measured cortex (MICrONS) as inductive bias for recurrent networks.
 
 The public API is re-exported here from small private modules. Names backed by JAX are
-imported lazily, so the data, metric and statistics layer stays importable without JAX::
+imported lazily, so the data, graph-metric and statistics layer (``graph_metrics``, ``stats``) stays importable
+without JAX::
 
     >>> import connectome_priors as cp
     >>> ds = cp.load_field("5_3_8")          # doctest: +SKIP
@@ -65,6 +66,8 @@ _EXPORTS: dict[str, str] = {
     "null_graphs": "._graph_nulls",
     "null_clustering_and_efficiency": "._graph_nulls",
     "small_world_sigma": "._small_world",
+    # statistics of an ablation (JAX-free): a public submodule, cp.stats.summarize etc.
+    "stats": ".stats",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
@@ -74,7 +77,8 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'connectome_priors' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
+    imported = importlib.import_module(module, __name__)
+    value = imported if module == f".{name}" else getattr(imported, name)  # a public submodule, or a name
     globals()[name] = value  # cache: later lookups skip __getattr__
     return value
 

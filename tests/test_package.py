@@ -15,7 +15,7 @@ for name in ("load_field", "load_spikes", "distance_matrix", "sttc_matrix", "bin
              "precision_matrix", "surrogate_field", "functional_weights", "FieldDataError"):
     getattr(cp, name)
 cp.graph_metrics, cp.GRAPH_METRIC_NAMES
-import benchmarks._stats
+cp.stats.summarize, cp.stats.paired_comparisons
 heavy = sorted(m for m in ("jax", "brainstate", "brainpy", "braintools") if m in sys.modules)
 assert not heavy, f"the JAX-free layer imported {heavy}"
 """

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from benchmarks import _stats as st
+from connectome_priors import stats as st
 
 PAPER_RAW = Path(__file__).resolve().parents[2] / "shared" / "paper" / "raw"
 

@@ -1,0 +1,82 @@
+"""Statistics of an ablation (public, JAX-free): confidence intervals, factor-wise rank tests, seed-paired
+comparisons, rank-ANOVA with its estimability.
+
+Input: a tidy ``pandas.DataFrame`` with one row per (run, metric) and the columns
+
+``variant`` (str, e.g. ``"W*D*C"``), ``task`` (any hashable label), ``seed`` (int), ``metric`` (str, e.g.
+``"Accuracy"``) and ``value`` (float; NaN/inf = the run produced no value, dropped and counted in ``note``).
+
+Extra columns are ignored. Outputs are DataFrames, ordered by task, metric and the canonical variant order.
+
+The eleven variants of the paper factor into three priors (:func:`parse_variant`):
+
+* ``w_variant``: ``w*`` functional initialisation, ``w!`` its permutation, ``w`` orthogonal;
+* ``d_variant``: ``d*`` real soma distances, ``d`` grid, ``none`` (no wiring cost);
+* ``c_variant``: ``c`` communicability penalty, ``c*`` EMD to the empirical communicability, ``none``.
+
+What is computed (the paper's supplementary analysis, ``StatisticalAnalysis/`` of the reference repository):
+
+* :func:`summarize`: per task, metric and variant, the mean with a 95 % t-interval
+  ``x̄ ± t_{0.975, n-1} s / √n`` and a percentile bootstrap interval (``scipy.stats.bootstrap``, seeded).
+* :func:`simple_effects`: per task, metric and *focus* factor, hold the other two factors fixed (*context*) and
+  compare the levels of the focus factor: Kruskal-Wallis over the levels (contexts with >= 2 levels), Mann-Whitney U
+  (two-sided) for every pair of levels where the context has two levels or the Kruskal-Wallis p < ``alpha``, Holm
+  correction over all pairs of one (task, metric, focus) family. Layout of the paper's
+  ``simple_effects_{KW_omnibus, MWU_pairs_holm, group_medians_means}.csv`` (with ``none`` where the paper prints
+  ``nan``; :func:`to_paper_layout` converts).
+* :func:`paired_comparisons`: per task, metric and pair of variants, the seed-paired differences (variants of one
+  seed share that seed's data): Wilcoxon signed-rank test, Holm over the pairs of a (task, metric), and the mean
+  paired difference with its t-interval; :func:`one_factor_pairs` lists the pairs that differ in one factor.
+* :func:`rank_anova`: type-II ANOVA of the globally ranked values on ``C(w) * C(d) * C(c)``. Only 11 of the
+  3 x 3 x 3 = 27 cells exist, so most interaction terms are aliased; :func:`anova_estimability` reads that off the
+  design matrix ranks and :func:`estimability_statement` says it in words. ``reference_compat=True`` reproduces the
+  paper's call (``statsmodels`` ``anova_lm(typ=2)``, which silently drops the rows whose ``d``/``c`` level is missing
+  and reports sums of squares for aliased terms, some negative).
+
+Each idea has its own private module (``_stats_design``: input and variant grammar; ``_stats_intervals``;
+``_stats_rank_tests``: Holm and the rank tests; ``_stats_simple_effects``; ``_stats_paired``; ``_stats_anova``);
+this module is their one public home.
+
+Example::
+
+    >>> import numpy as np, pandas as pd
+    >>> from connectome_priors.stats import CANONICAL_VARIANTS, summarize
+    >>> rng = np.random.default_rng(0)
+    >>> rows = [dict(variant=v, task="Task1", seed=s, metric="Accuracy", value=rng.normal(0.8, 0.05))
+    ...         for v in CANONICAL_VARIANTS for s in range(10)]
+    >>> table = summarize(pd.DataFrame(rows))
+    >>> list(table.variant[:3]), bool((table.t_lo < table["mean"]).all())
+    (['W*D*C', 'WD*C', 'WDC'], True)
+"""
+
+from __future__ import annotations
+
+from ._stats_anova import RankAnova, anova_estimability, estimability_statement, rank_anova
+from ._stats_design import CANONICAL_VARIANTS, FACTOR_LEVELS, FACTORS, NONE_LEVEL, REQUIRED_COLUMNS, parse_variant
+from ._stats_intervals import summarize, t_interval
+from ._stats_paired import PAIRED_COLUMNS, one_factor_pairs, paired_comparisons
+from ._stats_rank_tests import holm
+from ._stats_simple_effects import ONLY_LEVEL, PAPER_METRIC_NAMES, simple_effects, to_paper_layout
+
+__all__ = [
+    "CANONICAL_VARIANTS",
+    "FACTORS",
+    "FACTOR_LEVELS",
+    "NONE_LEVEL",
+    "ONLY_LEVEL",
+    "PAIRED_COLUMNS",
+    "PAPER_METRIC_NAMES",
+    "REQUIRED_COLUMNS",
+    "RankAnova",
+    "anova_estimability",
+    "estimability_statement",
+    "holm",
+    "one_factor_pairs",
+    "paired_comparisons",
+    "parse_variant",
+    "rank_anova",
+    "simple_effects",
+    "summarize",
+    "t_interval",
+    "to_paper_layout",
+]

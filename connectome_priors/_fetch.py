@@ -8,6 +8,9 @@ Where the files come from, in order:
 4. a download from ``$CONNECTOME_PRIORS_URL`` (default: the raw files of the paper's
    repository at the pinned commit), into the cache.
 
+(``load_field`` looks at the fields embedded in the package, already parsed, between 2 and 3:
+see :mod:`connectome_priors._field`. This module finds the published files themselves.)
+
 Every file is checked against the size and sha256 in the registry shipped with the package
 before anything reads it, wherever it came from: the positions and spikes files are pickled
 numpy object arrays, and unpickling an unverified file can execute arbitrary code. A download

@@ -1,9 +1,13 @@
 """Load one MICrONS imaging field as a labelled, verified ``xarray.Dataset``.
 
-Files are found and sha256-verified by :mod:`connectome_priors._fetch` before any is read.
-A field that came from the download path is also cached parsed, as netCDF (h5netcdf: no
-pickle, int64 ids kept), written atomically; a cache entry that cannot be read or does not
-match the registry is reported with a warning, deleted and rebuilt, never used.
+Where a field comes from, in order: ``data_dir``; ``$CONNECTOME_PRIORS_DATA``; the fields
+embedded in the package (:mod:`connectome_priors._embedded`); the user cache of parsed fields;
+a download (:mod:`connectome_priors._fetch`). Published files are sha256-verified before any is
+read. Embedded fields and the parsed cache share one pickle-free format (``.npz`` + ``.json``,
+:mod:`connectome_priors._store`) whose ``.npz`` is checked against the sha256 in its ``.json``
+before it is read. A cache entry that cannot be read or does not match the registry is
+reported with a warning, deleted and rebuilt, never used; a cache that cannot be written costs
+one warning, never the verified field.
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import uuid
 import warnings
 from pathlib import Path
 
@@ -19,13 +22,13 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from . import _fetch, _registry
+from . import _embedded, _fetch, _registry, _store
 from ._errors import FieldDataError
 
 VOXEL_SIZE_NM = (4.0, 4.0, 40.0)
 AXES = ("x", "y", "z")
 DATA_ENV = _fetch.DATA_ENV
-CACHE_FORMAT = 1  # bump when the cached layout changes: older entries are then rebuilt
+CACHE_FORMAT = _store.FORMAT_VERSION  # bump when the cached layout changes: older entries are then rebuilt
 PAIR = ("pre", "post")
 CONNECTOME_ATTRS = {"units": "synapses", "description": "EM synapse counts, rows presynaptic"}
 
@@ -111,22 +114,34 @@ def _read_connectome(field: str, name: str, path: Path, n: int) -> np.ndarray:
 # ---------------------------------------------------------------- the Dataset
 
 
-def _build(field: str, paths: dict[str, Path], source: str) -> xr.Dataset:
+def read_published(field: str, paths: dict[str, Path]) -> dict[str, np.ndarray]:
+    """The parsed arrays of a field from its published files (already sha256-verified)."""
     names = {role: pattern.format(f=field) for role, pattern in _fetch.REQUIRED_FILES.items()}
     root_ids = _read_ids(field, names["root_ids"], paths[names["root_ids"]], None)
     n = len(root_ids)
     if len(np.unique(root_ids)) != n:
         raise FieldDataError(field, names["root_ids"], "duplicate root ids")
-    unit_ids = _read_ids(field, names["unit_ids"], paths[names["unit_ids"]], n)
-    target_ids = _read_ids(field, names["target_ids"], paths[names["target_ids"]], n)
-    positions = _read_positions(field, names["positions"], paths[names["positions"]], n)
-    connectome = _read_connectome(field, names["connectome"], paths[names["connectome"]], n)
-    corr = _read_matrix(field, names["correlation"], paths[names["correlation"]], n)
     sttc_lower = np.tril(_read_matrix(field, names["sttc"], paths[names["sttc"]], n), -1)
-    sttc = sttc_lower + sttc_lower.T + np.eye(n)  # the file stores only the strict lower triangle
-    precision = _read_matrix(field, names["precision"], paths[names["precision"]], n)
+    return {
+        "root_ids": root_ids,
+        "unit_ids": _read_ids(field, names["unit_ids"], paths[names["unit_ids"]], n),
+        "target_ids": _read_ids(field, names["target_ids"], paths[names["target_ids"]], n),
+        "positions": _read_positions(field, names["positions"], paths[names["positions"]], n),
+        "connectome": _read_connectome(field, names["connectome"], paths[names["connectome"]], n),
+        "correlation": _read_matrix(field, names["correlation"], paths[names["correlation"]], n),
+        # the file stores only the strict lower triangle
+        "sttc": sttc_lower + sttc_lower.T + np.eye(n),
+        "precision": _read_matrix(field, names["precision"], paths[names["precision"]], n),
+    }
+
+
+def _dataset(field: str, arrays: dict[str, np.ndarray], source: str) -> xr.Dataset:
+    root_ids = arrays["root_ids"]
+    positions, connectome = arrays["positions"], arrays["connectome"]
+    corr, sttc, precision = arrays["correlation"], arrays["sttc"], arrays["precision"]
+    unit_ids, target_ids = arrays["unit_ids"], arrays["target_ids"]
     session, scan, imaging_field = (int(p) for p in field.split("_"))
-    hashes = {name: _registry.field_files(field)[name].sha256 for name in sorted(paths)}
+    hashes = _expected_hashes(field)
     return xr.Dataset(
         {
             "positions": (("neuron", "axis"), positions, {"units": "um", "description": "soma position"}),
@@ -159,11 +174,11 @@ def _build(field: str, paths: dict[str, Path], source: str) -> xr.Dataset:
     )
 
 
-# ---------------------------------------------------------------- parsed cache
+# ---------------------------------------------------------------- stored fields (embedded, cache)
 
 
-def _cache_path(field: str) -> Path:
-    return _fetch.cache_dir() / "fields" / f"{field}.nc"
+def _cache_folder() -> Path:
+    return _fetch.cache_dir() / "fields"
 
 
 def _expected_hashes(field: str) -> dict[str, str | None]:
@@ -171,46 +186,52 @@ def _expected_hashes(field: str) -> dict[str, str | None]:
     return {name: files[name].sha256 for name in sorted(_fetch.file_names(field))}
 
 
-def _read_cache(field: str, path: Path) -> xr.Dataset:
-    """The cached Dataset, or FieldDataError if it is unreadable or not this field's data."""
-    name = path.name
-    try:
-        ds = xr.load_dataset(path, engine="h5netcdf")
-    except Exception as exc:  # noqa: BLE001
-        raise FieldDataError(field, name, f"unreadable cache entry {path}: {exc}") from None
-    if ds.attrs.get("cache_format") != CACHE_FORMAT or ds.attrs.get("field") != field:
-        raise FieldDataError(field, name, f"cache entry {path} is from another format or field")
-    try:
-        stored = json.loads(ds.attrs.get("sha256", ""))
-    except json.JSONDecodeError:
-        stored = None
+def _check_arrays(field: str, name: str, arrays: dict[str, np.ndarray]) -> None:
+    """The content checks of the published files, for arrays read back from storage."""
+    n = len(arrays["root_ids"])
+    if len(np.unique(arrays["root_ids"])) != n:
+        raise FieldDataError(field, name, "duplicate root ids")
+    for var in ("positions", "correlation", "sttc", "precision"):
+        _check_finite(field, name, arrays[var])
+    if (arrays["connectome"] < 0).any():
+        raise FieldDataError(field, name, "synapse counts must be non-negative integers")
+
+
+def _load_stored(field: str, folder, source: str) -> xr.Dataset:
+    """A field from the ``.npz`` + ``.json`` pair in ``folder``, verified; else FieldDataError."""
+    arrays, meta = _store.read(folder, field, field)
+    name = f"{field}.json"
+    files = (meta.get("source") or {}).get("files") or {}
+    stored = {file: (entry or {}).get("sha256") for file, entry in files.items()}
     if stored != _expected_hashes(field):
-        raise FieldDataError(field, name, f"cache entry {path} was built from files other than the registry's")
-    expected = {"positions": ("neuron", "axis")}
-    expected.update({var: PAIR for var in ("connectome", "correlation", "sttc", "precision")})
-    for var, dims in expected.items():
-        if var not in ds or ds[var].dims != dims:
-            raise FieldDataError(field, name, f"cache entry {path} lacks variable {var!r} with dims {dims}")
-        _check_finite(field, name, ds[var].values)
-    n = ds.sizes["neuron"]
-    if ds.sizes["pre"] != n or ds.sizes["post"] != n or ds.sizes["axis"] != 3:
-        raise FieldDataError(field, name, f"cache entry {path} has inconsistent sizes {dict(ds.sizes)}")
-    ds.attrs.pop("cache_format")
-    ds["axis"] = ("axis", [str(a) for a in ds["axis"].values])  # netCDF returns object strings
-    ds.attrs["source"] = f"cache {path}"
-    return ds
+        raise FieldDataError(field, name, f"{folder.joinpath(name)} was built from files other than the registry's")
+    _check_arrays(field, f"{field}.npz", arrays)
+    return _dataset(field, arrays, source)
 
 
-def _write_cache(field: str, ds: xr.Dataset) -> None:
-    """Write atomically: a temporary file in the same folder, then ``os.replace``."""
-    path = _cache_path(field)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+def _load_embedded(field: str) -> xr.Dataset:
+    folder = _embedded.root()
     try:
-        ds.assign_attrs(cache_format=CACHE_FORMAT).to_netcdf(tmp, engine="h5netcdf")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+        return _load_stored(field, folder, f"embedded {folder.joinpath(field + '.npz')} "
+                                           f"({_registry.REPOSITORY}@{_registry.COMMIT})")
+    except FieldDataError as exc:
+        raise FieldDataError(
+            field, exc.file,
+            f"{exc.problem}. The data embedded in this installation of connectome-priors is damaged: "
+            f"reinstall the package, or point ${DATA_ENV} at a folder of the published files",
+        ) from None
+
+
+def _remove_cache_entry(field: str) -> None:
+    folder = _cache_folder()
+    for suffix in (".json", ".npz", ".nc"):  # .nc: the format-1 (netCDF) entry
+        (folder / f"{field}{suffix}").unlink(missing_ok=True)
+
+
+def _write_cache(field: str, arrays: dict[str, np.ndarray]) -> None:
+    """Write the parsed field atomically (:func:`connectome_priors._store.write`)."""
+    _store.write(_cache_folder(), field, arrays, _embedded.metadata(field, _fetch.file_names(field), embedded=False))
+    (_cache_folder() / f"{field}.nc").unlink(missing_ok=True)  # a format-1 entry is now obsolete
 
 
 # ---------------------------------------------------------------- public API
@@ -220,10 +241,13 @@ def load_field(field: str = "6_6_2", *, data_dir: str | os.PathLike | None = Non
     """Load a published MICrONS field: soma positions, EM synapse counts, functional similarity.
 
     Looks in ``data_dir``, then ``$CONNECTOME_PRIORS_DATA`` (folders ``<field>/...`` as
-    published), then the user cache, then downloads from the pinned commit (or
-    ``$CONNECTOME_PRIORS_URL``). Every file is checked against the registry's sha256 before
-    it is read. Positions are converted from voxels (4 x 4 x 40 nm) to µm,
-    ``p_um = p_vox * (4, 4, 40) / 1000``; the STTC file's lower triangle is mirrored.
+    published), then the fields embedded in the package (6_6_2 and 5_3_8; no network), then
+    the user cache, then downloads from the pinned commit (or ``$CONNECTOME_PRIORS_URL``).
+    Every published file is checked against the registry's sha256 before it is read, every
+    embedded or cached file against the sha256 in its metadata. Positions are converted from
+    voxels (4 x 4 x 40 nm) to µm, ``p_um = p_vox * (4, 4, 40) / 1000``; the STTC file's lower
+    triangle is mirrored. Wherever it comes from, a field gives the same Dataset; only
+    ``attrs["source"]`` says where it came from.
 
     Returns:
         Dataset with dims ``neuron``, ``axis`` (x, y, z), ``pre``, ``post`` (dimension
@@ -236,7 +260,8 @@ def load_field(field: str = "6_6_2", *, data_dir: str | os.PathLike | None = Non
 
     Raises:
         FieldDataError: unknown field id (with close matches), missing file, size or
-            sha256 mismatch, wrong shape, neuron count mismatch, NaN/inf, failed download.
+            sha256 mismatch, wrong shape, neuron count mismatch, NaN/inf, failed download,
+            damaged embedded file.
 
     Example::
 
@@ -247,25 +272,29 @@ def load_field(field: str = "6_6_2", *, data_dir: str | os.PathLike | None = Non
     _fetch.check_field(field)
     if _fetch._local_root(field, data_dir) is not None:
         paths, source = _fetch.locate_files(field, data_dir=data_dir)
-        return _build(field, paths, source)
-    cached = _cache_path(field)
-    if cached.exists():
+        return _dataset(field, read_published(field, paths), source)
+    if field in _embedded.fields():
+        return _load_embedded(field)
+    folder = _cache_folder()
+    if (folder / f"{field}.json").exists() or (folder / f"{field}.npz").exists():
         try:
-            return _read_cache(field, cached)
+            return _load_stored(field, folder, f"cache {folder / (field + '.npz')}")
         except FieldDataError as exc:
-            warnings.warn(f"{exc}; deleting it and rebuilding the field", RuntimeWarning, stacklevel=2)
-            cached.unlink(missing_ok=True)
+            warnings.warn(f"{exc}; deleting the cache entry and rebuilding the field", RuntimeWarning, stacklevel=2)
+            _remove_cache_entry(field)
     paths, source = _fetch.locate_files(field)
     try:
-        ds = _build(field, paths, source)
+        arrays = read_published(field, paths)
     except FieldDataError:
         shutil.rmtree(_fetch.raw_cache(field), ignore_errors=True)  # leave nothing of a bad field behind
         raise
+    ds = _dataset(field, arrays, source)
     try:
-        _write_cache(field, ds)
-    except OSError as exc:  # a read-only or full cache must not cost the user a verified field
-        warnings.warn(f"field {field}: could not write the parsed cache {cached} ({exc}); "
-                      "the field is loaded but will be parsed again next time", RuntimeWarning, stacklevel=2)
+        _write_cache(field, arrays)
+    except Exception as exc:  # noqa: BLE001 - a cache that cannot be written must not cost a verified field
+        warnings.warn(
+            f"field {field}: could not write the parsed-field cache in {folder} ({type(exc).__name__}: {exc}); "
+            "the field is loaded but will be parsed again next time", RuntimeWarning, stacklevel=2)
     return ds
 
 

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import collections
+import errno
 import functools
 import http.server
+import json
+import os
 import shutil
 import socket
 import threading
+import types
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -15,9 +20,11 @@ import pytest
 import xarray as xr
 
 from connectome_priors import FieldDataError, cache_dir, fetch_field_files, list_fields, load_field, load_spikes
-from connectome_priors import _registry
+from connectome_priors import _embedded, _registry, _store
 
-SMALL = "5_3_8"
+# fields that are not embedded in the package, so load_field really takes the download path
+SMALL = "5_3_4"
+OTHER = "4_7_2"
 
 
 # ------------------------------------------------------------------ registry table
@@ -90,9 +97,10 @@ class _Server:
 
 @pytest.fixture
 def server(microns_dir, tmp_path, monkeypatch):
-    """A loopback mirror of fields 5_3_8 and 6_6_2; the library is pointed at it."""
+    """A loopback mirror of two non-embedded fields; the library is pointed at it."""
+    assert SMALL not in _embedded.fields() and OTHER not in _embedded.fields()
     root = tmp_path / "mirror"
-    for field in (SMALL, "6_6_2"):
+    for field in (SMALL, OTHER):
         shutil.copytree(microns_dir / field, root / field)
     srv = _Server(root)
     monkeypatch.delenv("CONNECTOME_PRIORS_DATA", raising=False)
@@ -111,17 +119,23 @@ def _without_source(ds: xr.Dataset) -> xr.Dataset:
 
 @pytest.mark.network
 def test_download_gives_identical_dataset_then_cache(server, microns_dir):
-    downloaded = load_field("6_6_2")
+    downloaded = load_field(OTHER)
     assert downloaded.attrs["source"].startswith(f"download {server.url}")
-    local = load_field("6_6_2", data_dir=microns_dir)
+    local = load_field(OTHER, data_dir=microns_dir)
     xr.testing.assert_identical(_without_source(downloaded), _without_source(local))
     assert all(count == 1 for count in server.requests.values()) and len(server.requests) == 8
 
+    entry = cache_dir() / "fields"
+    assert sorted(p.name for p in entry.iterdir()) == [f"{OTHER}.json", f"{OTHER}.npz"]  # no temporary files
     before = sum(server.requests.values())
-    cached = load_field("6_6_2")  # parsed cache: no request
+    cached = load_field(OTHER)  # parsed cache: no request
     assert sum(server.requests.values()) == before
     assert cached.attrs["source"].startswith("cache ")
     xr.testing.assert_identical(_without_source(cached), _without_source(local))
+    for var in cached.variables:  # bit for bit, signed zeros included
+        assert cached[var].dtype == local[var].dtype
+        if cached[var].dtype.kind in "fi":
+            assert np.ascontiguousarray(cached[var].values).tobytes() == np.ascontiguousarray(local[var].values).tobytes()
     assert cached.positions.dtype == np.float64 and cached.neuron.dtype == np.int64
 
 
@@ -131,7 +145,7 @@ def test_tampered_download_is_refused_refetched_once_and_not_cached(server):
     good = (server.root / SMALL / name).read_bytes()
     server.replies[f"{SMALL}/{name}"] = [good[:-1] + bytes([good[-1] ^ 0xFF])]  # same size, other bytes
     expected = _registry.field_files(SMALL)[name].sha256
-    message = rf"'5_3_8', file '{name}'.*twice.*expected {expected}, got [0-9a-f]{{64}}"
+    message = rf"'{SMALL}', file '{name}'.*twice.*expected {expected}, got [0-9a-f]{{64}}"
     with pytest.raises(FieldDataError, match=message):
         load_field(SMALL)
     assert server.requests[f"{SMALL}/{name}"] == 2
@@ -143,7 +157,7 @@ def test_truncated_download_is_refused(server):
     name = "corr_matrix.npy"
     good = (server.root / SMALL / name).read_bytes()
     server.replies[f"{SMALL}/{name}"] = [good[: len(good) // 2]]
-    message = rf"'5_3_8', file '{name}'.*size {len(good) // 2} bytes, registry says {len(good)}"
+    message = rf"'{SMALL}', file '{name}'.*size {len(good) // 2} bytes, registry says {len(good)}"
     with pytest.raises(FieldDataError, match=message):
         load_field(SMALL)
     assert _cache_files(SMALL) == []
@@ -162,7 +176,7 @@ def test_one_bad_download_is_repaired_by_the_retry(server, microns_dir):
 @pytest.mark.network
 def test_missing_remote_file(server):
     (server.root / SMALL / "precision_matrix.npy").unlink()
-    with pytest.raises(FieldDataError, match=r"'5_3_8', file 'precision_matrix\.npy'.*download .* failed.*404"):
+    with pytest.raises(FieldDataError, match=rf"'{SMALL}', file 'precision_matrix\.npy'.*download .* failed.*404"):
         load_field(SMALL)
     assert _cache_files(SMALL) == []
 
@@ -182,31 +196,113 @@ def test_corrupted_raw_cache_file_is_fetched_again(server):
 @pytest.mark.network
 def test_unreadable_cache_entry_is_reported_and_rebuilt(server, microns_dir):
     first = load_field(SMALL)
-    entry = cache_dir() / "fields" / f"{SMALL}.nc"
+    entry = cache_dir() / "fields" / f"{SMALL}.npz"
     assert entry.is_file()
-    entry.write_bytes(b"\x89HDF\r\n truncated")
-    with pytest.warns(RuntimeWarning, match=rf"'5_3_8', file '{SMALL}\.nc'.*unreadable cache entry"):
+    entry.write_bytes(b"PK\x03\x04 truncated")
+    with pytest.warns(RuntimeWarning, match=rf"'{SMALL}', file '{SMALL}\.npz'.*does not match its metadata.*deleting"):
         rebuilt = load_field(SMALL)
     xr.testing.assert_identical(_without_source(rebuilt), _without_source(first))
     assert load_field(SMALL).attrs["source"].startswith("cache ")  # the rewritten entry is good
-    assert not list(entry.parent.glob("*.tmp"))
+    assert not list(entry.parent.glob(".*"))
+
+
+def _edit_cache_metadata(field, edit):
+    path = cache_dir() / "fields" / f"{field}.json"
+    meta = json.loads(path.read_text())
+    edit(meta)
+    path.write_text(json.dumps(meta))
 
 
 @pytest.mark.network
 def test_cache_entry_from_other_files_is_not_used(server):
     load_field(SMALL)
-    entry = cache_dir() / "fields" / f"{SMALL}.nc"
-    ds = xr.load_dataset(entry, engine="h5netcdf")
-    ds.attrs["sha256"] = "{}"
-    entry.unlink()
-    ds.to_netcdf(entry, engine="h5netcdf")
+    _edit_cache_metadata(SMALL, lambda m: m["source"]["files"]["corr_matrix.npy"].update(sha256="0" * 64))
     with pytest.warns(RuntimeWarning, match="built from files other than the registry's"):
+        ds = load_field(SMALL)
+    assert ds.attrs["source"].startswith("cache ")  # rebuilt from the verified raw files, no download
+    assert load_field(SMALL).attrs["source"].startswith("cache ")
+
+
+@pytest.mark.network
+def test_old_cache_format_is_rebuilt(server):
+    load_field(SMALL)
+    (cache_dir() / "fields" / f"{SMALL}.nc").write_bytes(b"\x89HDF format-1 entry")
+    _edit_cache_metadata(SMALL, lambda m: m.update(format_version=1))
+    with pytest.warns(RuntimeWarning, match=r"is not connectome-priors/field-arrays version 2 \(found .*1\)"):
         load_field(SMALL)
+    assert sorted(p.name for p in (cache_dir() / "fields").iterdir()) == [f"{SMALL}.json", f"{SMALL}.npz"]
+
+
+# ------------------------------------------------------------------ cache write failures
+
+
+def _assert_one_cache_warning(record, reason):
+    messages = [str(w.message) for w in record if issubclass(w.category, RuntimeWarning)]
+    assert len(messages) == 1, messages
+    assert "could not write the parsed-field cache" in messages[0]
+    assert str(cache_dir() / "fields") in messages[0] and reason in messages[0]
+
+
+def _no_partial_files():
+    folder = cache_dir() / "fields"
+    return not folder.exists() or list(folder.iterdir()) == []
+
+
+@pytest.mark.network
+@pytest.mark.parametrize(
+    ("target", "error", "reason"),
+    [
+        # a missing optional engine (what h5netcdf without h5py did to the format-1 cache)
+        ("npz_bytes", ImportError("No module named 'h5py'"), "ImportError: No module named 'h5py'"),
+        # read-only cache folder (also covered with chmod below, where the user is not root)
+        ("replace", PermissionError(errno.EACCES, "Permission denied"), "Permission denied"),
+        # full disk, after the temporary file got some bytes
+        ("fsync", OSError(errno.ENOSPC, "No space left on device"), "No space left on device"),
+    ],
+)
+def test_cache_write_failure_warns_once_and_returns_the_field(server, microns_dir, monkeypatch, target, error, reason):
+    def fail(*args, **kwargs):
+        raise error
+
+    with monkeypatch.context() as patch:
+        if target == "npz_bytes":
+            patch.setattr(_store, "npz_bytes", fail)
+        else:  # only the cache writer's os: the download itself still moves its files into place
+            patch.setattr(_store, "os", types.SimpleNamespace(**{**vars(os), target: fail}))
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            ds = load_field(SMALL)
+    assert ds.attrs["source"].startswith("download ")
+    _assert_one_cache_warning(record, reason)
+    xr.testing.assert_identical(_without_source(ds), _without_source(load_field(SMALL, data_dir=microns_dir)))
+    assert _no_partial_files()
+    requests = sum(server.requests.values())
+    again = load_field(SMALL)  # parsed again from the verified raw files (no new request); now the cache is written
+    assert again.attrs["source"] == f"cache {cache_dir() / 'raw' / SMALL}"
+    assert sum(server.requests.values()) == requests
+    assert load_field(SMALL).attrs["source"] == f"cache {cache_dir() / 'fields' / SMALL}.npz"
+
+
+@pytest.mark.network
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root ignores directory permissions")
+def test_read_only_cache_folder_warns_once(server):
+    fetch_field_files(SMALL)  # raw files in the cache; only the parsed-field folder is read-only
+    folder = cache_dir() / "fields"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            ds = load_field(SMALL)
+        _assert_one_cache_warning(record, "Permission denied")
+        assert ds.sizes["neuron"] == 70 and list(folder.iterdir()) == []
+    finally:
+        folder.chmod(0o755)
 
 
 @pytest.mark.network
 def test_spikes_download(server, microns_dir):
     spikes = load_spikes(SMALL)
     local = load_spikes(SMALL, data_dir=microns_dir)
-    assert len(spikes) == len(local) == 42
+    assert len(spikes) == len(local) == 70
     assert all(np.array_equal(a, b) for a, b in zip(spikes, local))

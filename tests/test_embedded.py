@@ -123,6 +123,16 @@ def test_data_folder_fits_the_wheel_budget():
     assert sum(sizes.values()) <= WHEEL_BUDGET_BYTES, sizes
 
 
+def test_every_data_file_is_package_data():
+    import fnmatch
+    import tomllib
+
+    globs = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["connectome_priors"]
+    for path in DATA.iterdir():
+        rel = f"data/{path.name}"
+        assert any(fnmatch.fnmatch(rel, g) for g in globs), f"{rel} would be left out of the wheel ({globs})"
+
+
 def test_non_symmetric_matrix_is_stored_in_full(microns_dir):
     # 5_3_4's published correlation matrix is symmetric in value but not bit for bit
     paths, _ = _fetch.locate_files("5_3_4", data_dir=microns_dir)

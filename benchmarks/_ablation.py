@@ -13,12 +13,9 @@ with more seeds or ``--controls`` extends the same folder); a rerun with a diffe
 in the same folder is refused instead of silently mixing results. Ctrl-C loses at most the cell in
 flight (``--seeds-per-call`` bounds it to that many runs).
 
-Layout of ``--out``::
-
-    config.json                              the configuration (written once)
-    runs/<task>/<variant-slug>/seed_0000.json  one run: metrics, per-epoch history, status
-    runs/<task>/<variant-slug>/seed_0000.npz   its trained W_rec (float32, [pre, post])
-    ablation.nc, csv/, figures/, report.md   the report (benchmarks._report)
+Layout of ``--out``: the run store (``config.json``, ``runs/<task>/<variant-slug>/seed_0000.{json,npz}``;
+:mod:`benchmarks._store`) and the report (``ablation.nc``, ``csv/``, ``figures/``, ``report.md``;
+:mod:`benchmarks._report`). The configuration and its hash are :mod:`benchmarks._schema`.
 
 Example (a tiny real run; see ``python -m benchmarks ablation --help``)::
 
@@ -29,258 +26,18 @@ Example (a tiny real run; see ``python -m benchmarks ablation --help``)::
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-import hashlib
-import json
 import os
-import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ._variants import FUNCTIONAL_MEASURES, LAM, LAM_EMD, Variant, get_variant, variant_names
-
-PROTOCOL_VERSION = 1  # bump when a change makes stored runs incomparable
-TASKS = ("Task1", "Task2", "Task3")
-TASK_NAMES = {"Task1": "OneChoiceInference", "Task2": "PerceptualDecisionMaking", "Task3": "GoNoGo"}
-SIGNS = ("free", "nonneg")
-GRAPH_METRICS = ("Entropy", "Modularity", "SmallWorldness", "Assortativity")
-# Per-run scalar outcomes, named as in the published ``<metric>_raw.csv`` files (plus our extras).
-# "Loss"/"Validation_Loss" include the penalty, as Keras' history did; the *_Task_Loss split it.
-RUN_METRICS = (
-    "Accuracy", "Loss", "Task_Loss", "Penalty",
-    "Validation_Accuracy", "Validation_Loss", "Validation_Task_Loss",
-    "Test_Accuracy", "Test_Loss",
-) + GRAPH_METRICS
-QUICK = {"seeds": 2, "epochs": 2, "n_train": 1280, "n_val": 512, "n_test": 512}
-
-
-def variant_slug(variant: str) -> str:
-    """File-system-safe variant name (``W*D*C`` -> ``WstarDstarC``, ``W!`` -> ``Wperm``)."""
-    return variant.replace("*", "star").replace("!", "perm")
-
-
-def parse_tasks(text: str | Sequence[str]) -> tuple[str, ...]:
-    """``"1,3"`` / ``"Task1,Task3"`` / ``["Task2"]`` -> ``("Task1", "Task3")`` (paper numbering)."""
-    parts = [p.strip() for p in (text.split(",") if isinstance(text, str) else text) if str(p).strip()]
-    out = []
-    for p in parts:
-        name = p if str(p).startswith("Task") else f"Task{p}"
-        if name not in TASKS:
-            raise ValueError(f"--tasks: unknown task {p!r}; expected a subset of 1,2,3 "
-                             "(paper numbering: 1 One-Choice Inference, 2 PDM, 3 Go/NoGo)")
-        out.append(name)
-    if not out:
-        raise ValueError("--tasks: no task given")
-    return tuple(dict.fromkeys(out))
-
-
-@dataclasses.dataclass(frozen=True)
-class AblationConfig:
-    """Everything that defines an ablation run (JSON-serializable).
-
-    The defaults are the paper's protocol: field 6_6_2, 20 seeds, 10 epochs of 5120 trials in
-    batches of 128, Adam 1e-3, λ = 0.3, λ_EMD = 0.1, corr⊙STTC functional init.
-    """
-
-    field: str = "6_6_2"
-    seeds: tuple[int, ...] = tuple(range(20))
-    epochs: int = 10
-    tasks: tuple[str, ...] = TASKS
-    variants: tuple[str, ...] = tuple(variant_names())
-    sign: str = "free"
-    functional: str = "corr"
-    reference_compat: bool = False
-    n_train: int = 5120
-    n_val: int = 2560
-    n_test: int = 2560
-    batch_size: int = 128
-    lr: float = 1e-3
-    lam: float = LAM
-    lam_emd: float = LAM_EMD
-    data_dir: str | None = None
-    seeds_per_call: int | None = None
-    save_weights: bool = True
-    quick: bool = False
-
-    def __post_init__(self) -> None:
-        if self.sign not in SIGNS:
-            raise ValueError(f"sign={self.sign!r} is not one of {SIGNS}")
-        if self.functional not in FUNCTIONAL_MEASURES:
-            raise ValueError(f"functional={self.functional!r} is not one of {tuple(FUNCTIONAL_MEASURES)}")
-        object.__setattr__(self, "seeds", tuple(int(s) for s in self.seeds))
-        object.__setattr__(self, "tasks", parse_tasks(self.tasks))
-        object.__setattr__(self, "variants", tuple(get_variant(v).name for v in self.variants))
-        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
-            raise ValueError(f"seeds must be distinct and non-empty, got {self.seeds}")
-        for name in ("epochs", "n_train", "n_val", "n_test", "batch_size"):
-            value = getattr(self, name)
-            if int(value) != value or int(value) < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value}")
-            object.__setattr__(self, name, int(value))  # 5120.0 / np.int64 hash like 5120
-        for name in ("lr", "lam", "lam_emd"):
-            object.__setattr__(self, name, float(getattr(self, name)))
-        object.__setattr__(self, "reference_compat", bool(self.reference_compat))
-        if self.n_train < self.batch_size:
-            raise ValueError(f"n_train={self.n_train} is smaller than batch_size={self.batch_size}")
-        if self.seeds_per_call is not None and self.seeds_per_call < 1:
-            raise ValueError(f"seeds_per_call must be >= 1, got {self.seeds_per_call}")
-
-    # the fields that make two runs comparable (seeds, tasks, variants only select runs)
-    _HASHED = ("field", "sign", "functional", "reference_compat", "epochs", "n_train", "n_val",
-               "n_test", "batch_size", "lr", "lam", "lam_emd")
-
-    def identity(self) -> dict[str, Any]:
-        d = {k: getattr(self, k) for k in self._HASHED}
-        d["protocol_version"] = PROTOCOL_VERSION
-        return d
-
-    def config_hash(self) -> str:
-        """Short sha256 of :meth:`identity` (what a stored run must match to be reused)."""
-        text = json.dumps(self.identity(), sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-    def to_json(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d["seeds"] = list(self.seeds)
-        d["tasks"] = list(self.tasks)
-        d["variants"] = list(self.variants)
-        d["config_hash"] = self.config_hash()
-        return d
-
-    @property
-    def measure(self) -> str:
-        return FUNCTIONAL_MEASURES[self.functional]
-
-
-def run_key(config: AblationConfig, variant: str, task: str, seed: int) -> str:
-    """Hash naming one run: the configuration hash plus (variant, task, seed)."""
-    text = f"{config.config_hash()}|{variant}|{task}|{int(seed)}"
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-# --------------------------------------------------------------------------------------------
-# storage
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, Path):
-        return str(obj)
-    raise TypeError(f"not JSON serializable: {type(obj).__name__}")
-
-
-def _sanitize(obj: Any) -> Any:
-    """Plain JSON types, with NaN/inf -> None so the file stays standard JSON (read back as NaN)."""
-    if isinstance(obj, Mapping):
-        return {str(k): _sanitize(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_sanitize(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _sanitize(obj.tolist())
-    if isinstance(obj, (float, np.floating)):
-        return float(obj) if np.isfinite(obj) else None
-    if isinstance(obj, np.integer):
-        return int(obj)
-    return obj
-
-
-class RunStore:
-    """One JSON file (+ one ``.npz`` with ``W_rec``) per run under ``<out>/runs/``.
-
-    A run is finished when its JSON exists; the JSON is written last, atomically, so a killed
-    process leaves either a complete run or none. Shared with ``benchmarks._sweep``.
-    """
-
-    @staticmethod
-    def path(out_dir: Path, task: str, variant: str, seed: int) -> Path:
-        return Path(out_dir) / "runs" / task / variant_slug(variant) / f"seed_{int(seed):04d}.json"
-
-    def finished(self, out_dir: Path) -> set[tuple[str, str, int]]:
-        """``(task, variant, seed)`` of every stored run."""
-        return {(r["task"], r["variant"], int(r["seed"])) for r in self.load(out_dir)}
-
-    def write(self, out_dir: Path, result: Mapping[str, Any]) -> bool:
-        """Store one run unless it is already there; True if written."""
-        result = dict(result)
-        path = self.path(out_dir, result["task"], result["variant"], result["seed"])
-        if path.exists():
-            return False
-        w_rec = result.pop("w_rec", None)
-        if w_rec is not None:
-            buf = _npz_bytes(w_rec=np.asarray(w_rec, np.float32))
-            _atomic_write_bytes(path.with_suffix(".npz"), buf)
-            result["w_rec_file"] = path.with_suffix(".npz").name
-        text = json.dumps(_sanitize(result), indent=1, default=_json_default, allow_nan=False)
-        _atomic_write_bytes(path, text.encode())
-        return True
-
-    def load(self, out_dir: Path) -> list[dict[str, Any]]:
-        runs = []
-        for p in sorted(Path(out_dir).glob("runs/*/*/seed_*.json")):
-            try:
-                runs.append(json.loads(p.read_text()))
-            except (OSError, json.JSONDecodeError) as exc:  # never produced by write(); say so
-                raise RuntimeError(f"run file {p} is unreadable ({exc}); delete it to rerun that run") from exc
-        return runs
-
-    @staticmethod
-    def load_w_rec(out_dir: Path, run: Mapping[str, Any]) -> np.ndarray | None:
-        path = RunStore.path(out_dir, run["task"], run["variant"], run["seed"]).with_suffix(".npz")
-        if not path.exists():
-            return None
-        with np.load(path) as z:
-            return z["w_rec"]
-
-
-def _npz_bytes(**arrays) -> bytes:
-    import io
-
-    buf = io.BytesIO()
-    np.savez_compressed(buf, **arrays)
-    return buf.getvalue()
-
-
-RUN_STORE = RunStore()
-
-
-def claim_out_dir(out_dir: Path, config: AblationConfig) -> None:
-    """Write ``config.json`` once; refuse a folder that holds another configuration's runs."""
-    out_dir = Path(out_dir)
-    path = out_dir / "config.json"
-    if path.exists():
-        old = json.loads(path.read_text())
-        if old.get("config_hash") != config.config_hash():
-            mine = config.identity()
-            theirs = old.get("identity", {})
-            diff = {k: (theirs.get(k), mine[k]) for k in mine if theirs.get(k) != mine[k]}
-            raise ValueError(
-                f"{out_dir} holds runs of another configuration (differences, stored -> requested: "
-                f"{diff}); pick another --out, or delete the folder to start over")
-        return
-    payload = {**config.to_json(), "identity": config.identity(), "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    _atomic_write_bytes(path, json.dumps(payload, indent=1, default=_json_default).encode())
+from ._schema import GRAPH_METRICS, QUICK, TASK_NAMES, AblationConfig, run_key
+from ._store import RUN_STORE, check_stored_runs, claim_out_dir
+from ._variants import Variant, get_variant
 
 
 # --------------------------------------------------------------------------------------------
@@ -484,16 +241,6 @@ def pending_cells(config: AblationConfig, finished: set[tuple[str, str, int]]) -
             for i in range(0, len(missing), chunk):
                 cells.append((variant, task, missing[i:i + chunk]))
     return cells
-
-
-def check_stored_runs(out_dir: Path, config: AblationConfig, runs: Iterable[Mapping[str, Any]]) -> None:
-    """Refuse stored runs made under another configuration (defence in depth for config.json)."""
-    want = config.config_hash()
-    bad = [r for r in runs if r.get("config_hash") != want]
-    if bad:
-        r = bad[0]
-        raise ValueError(f"{out_dir}: {len(bad)} stored run(s) have config_hash {r.get('config_hash')} != "
-                         f"{want} (e.g. {r['task']}/{r['variant']}/seed {r['seed']}); use another --out")
 
 
 def run_ablation(

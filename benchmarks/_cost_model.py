@@ -171,27 +171,6 @@ def predict_sweep(model: CostModel, cells: Sequence[Any], work: float, sizes: Ma
             "predicted_wall_s": makespan + model.overhead_s}
 
 
-def predict_sweep_from_records(cells, options, calibration_dirs: Sequence[Path], *, workers: int,
-                               out_dir: Path | None = None) -> dict[str, Any]:
-    """Fit on the calibration folders' records and predict the full sweep ``cells`` (CLI helper).
-
-    ``remaining``: the cells still to run when ``out_dir`` already holds finished runs.
-    """
-    from benchmarks._sweep import field_sizes, finished_runs, pending_cells, sweep_work
-
-    records = load_cell_records(calibration_dirs)
-    model = fit_cost_model(records, load_sweep_records(calibration_dirs))
-    sizes = field_sizes({c.field for c in cells})
-    out = {"model": dataclasses.asdict(model), "features": FEATURES,
-           "work_per_run": sweep_work(options),
-           "full": predict_sweep(model, cells, sweep_work(options), sizes, workers)}
-    todo = cells
-    if out_dir is not None and Path(out_dir).is_dir():
-        todo = pending_cells(cells, finished_runs(out_dir, sorted({c.field for c in cells}), options.signs))
-    out["remaining"] = predict_sweep(model, todo, sweep_work(options), sizes, workers)
-    return out
-
-
 def check_prediction(predicted_s: float, measured_s: float, factor: float = 2.0) -> dict[str, Any]:
     """Is a prediction within ``factor`` of the measurement (both ways)?
 

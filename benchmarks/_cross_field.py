@@ -1,6 +1,6 @@
 """Cross-field report: accuracy and graph metrics against field size and area, per variant.
 
-Reads every run of a sweep folder (:mod:`benchmarks._sweep`) into one tidy table
+Reads every run of a sweep folder (:func:`benchmarks._sweep_plan.load_runs`) into one tidy table
 ``field, n_neurons, area_um2, sign, variant, task, seed, metric, value`` and writes:
 
 * ``cross_field_runs.csv`` -- that table;
@@ -33,11 +33,15 @@ from typing import Any
 
 import numpy as np
 
+from ._cost_model import fit_cost_model, load_cell_records, load_sweep_records
+from ._schema import GRAPH_METRICS
+from ._sweep_plan import known_variants, load_runs
+
 # Keys of a run result that are bookkeeping, not metrics.
 _NOT_METRICS = {"seed", "wall_s", "cell_wall_s", "n_neurons", "epochs", "reference_compat", "quick"}
 ACCURACY = "Accuracy"  # the paper's metric: final-epoch training accuracy
 # Panels of the metrics figure (when present): held-out accuracy and the trained W_rec's graph metrics.
-FIGURE_METRICS = ("Test_Accuracy", "Entropy", "Modularity", "SmallWorldness", "Assortativity")
+FIGURE_METRICS = ("Test_Accuracy",) + GRAPH_METRICS
 PRIOR_PAIR = ("W*D*C", "WD*C")  # functional vs orthogonal init, same distance and penalty
 
 
@@ -230,9 +234,6 @@ def _md_table(df, floatfmt: str = ".3f") -> str:
 
 def write_cross_field_report(sweep_dir: str | Path, *, data_dir=None, runs=None) -> Path:
     """Write the cross-field CSVs, figures and ``report.md`` of a sweep folder; returns the report path."""
-    from benchmarks._cost_model import fit_cost_model, load_cell_records, load_sweep_records
-    from benchmarks._sweep import load_runs
-
     sweep_dir = Path(sweep_dir)
     runs = load_runs(sweep_dir) if runs is None else runs
     if not runs:
@@ -314,8 +315,6 @@ def _significant_fields(pairs, acc_metric: str = ACCURACY):
 def _canonical_order(df):
     """Variants in the paper's order (then controls, then any other), fields by size."""
     import pandas as pd
-
-    from benchmarks._sweep import known_variants
 
     order = [v for v in known_variants(controls=True) if v in set(df.variant)]
     order += sorted(set(df.variant) - set(order))

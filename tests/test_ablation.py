@@ -9,8 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks import _ablation, _report, _variants
-from benchmarks.__main__ import _ablation_parser, config_from_args, main
+from benchmarks import _ablation, _report, _report_data, _report_markdown, _schema, _store, _variants
+from benchmarks.__main__ import main
+from connectome_priors.stats import PAIRED_COLUMNS
+from benchmarks._cli import ablation_parser, config_from_args
 
 TINY = dict(field="5_3_8", seeds=(0, 1), epochs=1, tasks=("Task3",),
             variants=("W*D*C", "WD*C*"), n_train=256, n_val=128, n_test=128)
@@ -34,25 +36,25 @@ def test_variant_table_matches_the_paper_order_and_factors():
 
 
 def test_config_hash_ignores_selection_but_not_protocol():
-    a = _ablation.AblationConfig(**TINY)
-    b = _ablation.AblationConfig(**{**TINY, "seeds": (0, 1, 2, 3), "tasks": ("Task1",), "variants": ("WD",)})
-    c = _ablation.AblationConfig(**{**TINY, "epochs": 2})
+    a = _schema.AblationConfig(**TINY)
+    b = _schema.AblationConfig(**{**TINY, "seeds": (0, 1, 2, 3), "tasks": ("Task1",), "variants": ("WD",)})
+    c = _schema.AblationConfig(**{**TINY, "epochs": 2})
     assert a.config_hash() == b.config_hash()
     assert a.config_hash() != c.config_hash()
     with pytest.raises(ValueError, match="sign="):
-        _ablation.AblationConfig(sign="positive")
+        _schema.AblationConfig(sign="positive")
     with pytest.raises(ValueError, match="--tasks: unknown task '4'"):
-        _ablation.AblationConfig(tasks=("4",))
+        _schema.AblationConfig(tasks=("4",))
 
 
 def test_cli_quick_and_explicit_options():
-    args = _ablation_parser().parse_args(["--quick", "--tasks", "3,1", "--sign", "nonneg", "--controls"])
+    args = ablation_parser().parse_args(["--quick", "--tasks", "3,1", "--sign", "nonneg", "--controls"])
     cfg = config_from_args(args)
-    assert cfg.seeds == tuple(range(_ablation.QUICK["seeds"]))
-    assert cfg.epochs == _ablation.QUICK["epochs"] and cfg.n_train == _ablation.QUICK["n_train"]
+    assert cfg.seeds == tuple(range(_schema.QUICK["seeds"]))
+    assert cfg.epochs == _schema.QUICK["epochs"] and cfg.n_train == _schema.QUICK["n_train"]
     assert cfg.tasks == ("Task3", "Task1") and cfg.sign == "nonneg"
     assert cfg.variants[-3:] == tuple(v.name for v in _variants.CONTROLS)
-    args = _ablation_parser().parse_args(["--seeds", "5", "--epochs", "7", "--variants", "WD,W*D*C"])
+    args = ablation_parser().parse_args(["--seeds", "5", "--epochs", "7", "--variants", "WD,W*D*C"])
     cfg = config_from_args(args)
     assert cfg.seeds == (0, 1, 2, 3, 4) and cfg.epochs == 7 and cfg.n_train == 5120
     assert cfg.variants == ("W*D*C", "WD")  # canonical order, whatever the order asked
@@ -60,10 +62,10 @@ def test_cli_quick_and_explicit_options():
 
 
 def test_out_dir_with_another_configuration_is_refused(tmp_path):
-    _ablation.claim_out_dir(tmp_path, _ablation.AblationConfig(**TINY))
-    _ablation.claim_out_dir(tmp_path, _ablation.AblationConfig(**{**TINY, "seeds": (5,)}))  # extends: fine
+    _store.claim_out_dir(tmp_path, _schema.AblationConfig(**TINY))
+    _store.claim_out_dir(tmp_path, _schema.AblationConfig(**{**TINY, "seeds": (5,)}))  # extends: fine
     with pytest.raises(ValueError, match="epochs"):
-        _ablation.claim_out_dir(tmp_path, _ablation.AblationConfig(**{**TINY, "epochs": 3}))
+        _store.claim_out_dir(tmp_path, _schema.AblationConfig(**{**TINY, "epochs": 3}))
 
 
 def test_verdicts_against_published_intervals():
@@ -72,15 +74,15 @@ def test_verdicts_against_published_intervals():
     def ours(mean, lo=math.nan, hi=math.nan, n_ok=3):
         return {"mean": mean, "ci95_lo": lo, "ci95_hi": hi, "n_ok": n_ok, "n": 3}
 
-    assert _report._verdict(ours(0.9), pub) == "inside published CI"
-    assert _report._verdict(ours(0.5, 0.45, 0.55), pub) == "below published CI"
-    assert _report._verdict(ours(0.7, 0.4, 1.0), pub) == "below published CI; the 95% CIs overlap"
+    assert _report_markdown.verdict(ours(0.9), pub) == "inside published CI"
+    assert _report_markdown.verdict(ours(0.5, 0.45, 0.55), pub) == "below published CI"
+    assert _report_markdown.verdict(ours(0.7, 0.4, 1.0), pub) == "below published CI; the 95% CIs overlap"
     chance = {"mean": 0.628, "ci95_lo": 0.626, "ci95_hi": 0.631}
-    assert _report._verdict(ours(0.621, 0.61, 0.63), chance, metric="Accuracy", task="Task1") == (
+    assert _report_markdown.verdict(ours(0.621, 0.61, 0.63), chance, metric="Accuracy", task="Task1") == (
         "below published CI; both at the no-memory level 0.625")
     nan_pub = {"mean": 0.238, "ci95_lo": math.nan, "ci95_hi": math.nan}
-    assert _report._verdict(ours(math.nan, n_ok=0), nan_pub) == "all runs diverged (published: all runs identical)"
-    same = _report._verdict(ours(1.0), {"mean": 1.0, "ci95_lo": math.nan, "ci95_hi": math.nan})
+    assert _report_markdown.verdict(ours(math.nan, n_ok=0), nan_pub) == "all runs diverged (published: all runs identical)"
+    same = _report_markdown.verdict(ours(1.0), {"mean": 1.0, "ci95_lo": math.nan, "ci95_hi": math.nan})
     assert same.endswith("ours the same")
 
 
@@ -90,14 +92,14 @@ def test_published_path_resolution(tmp_path, monkeypatch):
                    "a,none,Accuracy,Task3,GoNoGo,W,0.5,0.4,0.6\n"
                    "a,nonneg,Accuracy,Task3,GoNoGo,W,0.499,,\n")
     monkeypatch.setenv("CONNECTOME_PRIORS_PAPER", str(tmp_path))  # a folder is accepted
-    assert _report.resolve_published() == csv
-    pub = _report.load_published(csv, "nonneg")
+    assert _report_data.resolve_published() == csv
+    pub = _report_data.load_published(csv, "nonneg")
     assert len(pub) == 1 and math.isnan(pub.iloc[0]["ci95_lo"])
     monkeypatch.delenv("CONNECTOME_PRIORS_PAPER")
     monkeypatch.chdir(tmp_path)  # no ../shared/paper from here
-    assert _report.resolve_published() is None
+    assert _report_data.resolve_published() is None
     with pytest.raises(FileNotFoundError, match="--published"):
-        _report.resolve_published(tmp_path / "nope.csv")
+        _report_data.resolve_published(tmp_path / "nope.csv")
 
 
 # --------------------------------------------------------------------------------------------
@@ -112,7 +114,7 @@ class Interrupt(Exception):
 def tiny_ablation(tmp_path_factory, microns_dir):
     """Run TINY, interrupt it after its first run, resume it; record which seeds each call trained."""
     out = tmp_path_factory.mktemp("ablation")
-    cfg = _ablation.AblationConfig(**TINY, data_dir=str(microns_dir))
+    cfg = _schema.AblationConfig(**TINY, data_dir=str(microns_dir))
     calls = []
     real_train_cell = _ablation.train_cell
 
@@ -156,7 +158,7 @@ def test_interrupted_run_keeps_finished_runs_and_resume_trains_only_the_rest(tin
     assert t["third_calls"] == []
     for path, content in t["first_files"].items():  # finished runs are never rewritten
         assert path.read_bytes() == content
-    runs = _ablation.RUN_STORE.load(t["out"])
+    runs = _store.RUN_STORE.load(t["out"])
     keys = sorted((r["variant"], r["seed"]) for r in runs)
     assert keys == sorted((v, s) for v in TINY["variants"] for s in TINY["seeds"])
     assert not list(t["out"].glob("**/*.tmp"))
@@ -164,19 +166,19 @@ def test_interrupted_run_keeps_finished_runs_and_resume_trains_only_the_rest(tin
 
 @pytest.mark.slow
 def test_run_records_are_complete_and_plausible(tiny_ablation):
-    runs = _ablation.RUN_STORE.load(tiny_ablation["out"])
+    runs = _store.RUN_STORE.load(tiny_ablation["out"])
     for r in runs:
         assert r["config_hash"] == tiny_ablation["cfg"].config_hash()
-        assert r["run_key"] == _ablation.run_key(tiny_ablation["cfg"], r["variant"], r["task"], r["seed"])
+        assert r["run_key"] == _schema.run_key(tiny_ablation["cfg"], r["variant"], r["task"], r["seed"])
         m = r["metrics"]
-        assert set(m) == set(_ablation.RUN_METRICS)
+        assert set(m) == set(_schema.RUN_METRICS)
         if r["status"] == "ok":
             for k in ("Accuracy", "Validation_Accuracy", "Test_Accuracy"):
                 assert 0.0 <= m[k] <= 1.0
             assert m["Loss"] == pytest.approx(m["Task_Loss"] + m["Penalty"])
             assert m["Penalty"] > 0
             assert all(len(h) == TINY["epochs"] for h in r["history"].values())
-        w = _ablation.RunStore.load_w_rec(tiny_ablation["out"], r)
+        w = _store.RunStore.load_w_rec(tiny_ablation["out"], r)
         assert w.shape == (42, 42) and w.dtype == np.float32
     by_variant = {r["variant"]: r for r in runs if r["seed"] == 0}
     assert "communicability_cost" in " ".join(by_variant["W*D*C"]["regularizers"])
@@ -197,7 +199,7 @@ def test_report_outputs_are_well_formed(tiny_ablation):
     assert "jax" in json.loads(ds.attrs["versions_json"])
     assert set(np.unique(ds["status"].values)) <= {"ok"} | {s for s in np.unique(ds["status"].values)
                                                              if s.startswith("stopped")}
-    runs = _ablation.RUN_STORE.load(out)
+    runs = _store.RUN_STORE.load(out)
     r = runs[0]
     assert float(ds["Test_Accuracy"].sel(variant=r["variant"], task=r["task"], seed=r["seed"])) == \
         pytest.approx(r["metrics"]["Test_Accuracy"])
@@ -218,6 +220,9 @@ def test_report_outputs_are_well_formed(tiny_ablation):
     assert "# Ablation report: field 5_3_8" in md
     assert "| W*D*C |" in md and "final-epoch *training* accuracy" in md
     assert "not compared" in md or "not found" in md  # 5_3_8 has no published numbers
+    assert "Seed-paired comparisons" in md  # connectome_priors.stats.paired_comparisons, one-factor pairs
+    paired = pd.read_csv(out / "csv" / "stats_paired.csv")
+    assert list(paired.columns) == list(PAIRED_COLUMNS)
 
 
 @pytest.mark.slow
@@ -235,21 +240,21 @@ def test_side_by_side_comparison_of_folders(tiny_ablation, tmp_path):
 def test_config_hash_ignores_number_types():
     import numpy as np
 
-    base = _ablation.AblationConfig(**TINY)
-    other = _ablation.AblationConfig(**{**TINY, "n_train": float(TINY.get("n_train", 5120)),
+    base = _schema.AblationConfig(**TINY)
+    other = _schema.AblationConfig(**{**TINY, "n_train": float(TINY.get("n_train", 5120)),
                                         "epochs": np.int64(base.epochs)})
     assert other.config_hash() == base.config_hash()
     with pytest.raises(ValueError, match="n_train"):
-        _ablation.AblationConfig(**{**TINY, "n_train": 1000.5})
+        _schema.AblationConfig(**{**TINY, "n_train": 1000.5})
 
 
 def test_config_hash_is_stable_across_refactors():
     # Known values computed with the code BEFORE the issue-13 refactor (commit 8341877): stores
     # written before it (config.json, every run's config_hash) must resume and report after it,
     # so the hashed fields, their JSON form and the hash function must never change silently.
-    assert _ablation.AblationConfig().config_hash() == "836f4b590e1d3d79"
-    assert _ablation.AblationConfig(seeds=range(5), reference_compat=True).config_hash() == "0f793a5c18d7c027"
-    tiny = _ablation.AblationConfig(field="5_3_8", seeds=(0,), epochs=1, tasks=("Task3",),
+    assert _schema.AblationConfig().config_hash() == "836f4b590e1d3d79"
+    assert _schema.AblationConfig(seeds=range(5), reference_compat=True).config_hash() == "0f793a5c18d7c027"
+    tiny = _schema.AblationConfig(field="5_3_8", seeds=(0,), epochs=1, tasks=("Task3",),
                                     variants=("W*D*C",), n_train=256, n_val=128, n_test=128,
                                     reference_compat=True, sign="nonneg")
     assert tiny.config_hash() == "fd713cbb6cfc57e0"

@@ -13,7 +13,11 @@ import pytest
 
 from benchmarks import _cost_model as cm
 from benchmarks import _cross_field as cf
+from benchmarks import _schema as schema
+from benchmarks import _store as store
 from benchmarks import _sweep as sw
+from benchmarks import _sweep_plan as plan
+from benchmarks import _sweep_run as sweep_run
 
 
 def fake_results(cell, n_neurons=None):
@@ -54,61 +58,61 @@ def stored_keys(out_dir):
     for p in Path(out_dir).glob("*/*/runs/*/*/seed_*.json"):
         r = json.loads(p.read_text())
         sign, field = p.relative_to(out_dir).parts[:2]
-        keys.append(sw.RunKey(field, sign, r["task"], r["variant"], int(r["seed"])))
+        keys.append(plan.RunKey(field, sign, r["task"], r["variant"], int(r["seed"])))
     return keys
 
 
-OPTIONS = sw.SweepOptions(seeds=3, epochs=1, tasks=("Task1", "Task3"), variants=("W*D*C", "WD*C", "W"))
+OPTIONS = plan.SweepOptions(seeds=3, epochs=1, tasks=("Task1", "Task3"), variants=("W*D*C", "WD*C", "W"))
 FIELDS = ("5_3_8", "5_3_4")
 
 
 def expected_keys(fields=FIELDS, options=OPTIONS):
-    return {k for c in sw.plan_cells(fields, options) for k in c.run_keys()}
+    return {k for c in plan.plan_cells(fields, options) for k in c.run_keys()}
 
 
 # ---------------------------------------------------------------------------- cells and keys
 
 
 def test_plan_covers_every_run_once_and_pending_shrinks_to_missing_seeds():
-    cells = sw.plan_cells(FIELDS, OPTIONS)
+    cells = plan.plan_cells(FIELDS, OPTIONS)
     assert len(cells) == 2 * 2 * 3
     keys = [k for c in cells for k in c.run_keys()]
     assert len(keys) == len(set(keys)) == 2 * 2 * 3 * 3
-    grouped = sw.plan_cells(FIELDS, sw.SweepOptions(**{**OPTIONS.__dict__, "group": "all"}))
+    grouped = plan.plan_cells(FIELDS, plan.SweepOptions(**{**OPTIONS.__dict__, "group": "all"}))
     assert {k for c in grouped for k in c.run_keys()} == set(keys)
     finished = {k for k in keys if not (k.field == "5_3_8" and k.task == "Task1" and k.seed == 1)}
-    pending = sw.pending_cells(cells, finished)
+    pending = plan.pending_cells(cells, finished)
     assert [c.seeds for c in pending] == [(1,)] * 3
     assert {c.variants[0] for c in pending} == {"W*D*C", "WD*C", "W"}
-    assert sw.pending_cells(cells, set(keys)) == []
+    assert plan.pending_cells(cells, set(keys)) == []
 
 
 def test_fields_and_tasks_are_validated():
     from connectome_priors._registry import field_ids
 
-    assert sw.resolve_fields("all") == field_ids()
-    assert len(sw.resolve_fields("all")) == 56
-    assert sw.resolve_fields("5_3_8, 6_6_2") == ("5_3_8", "6_6_2")
+    assert plan.resolve_fields("all") == field_ids()
+    assert len(plan.resolve_fields("all")) == 56
+    assert plan.resolve_fields("5_3_8, 6_6_2") == ("5_3_8", "6_6_2")
     with pytest.raises(ValueError, match="unknown field id.*9_9_9"):
-        sw.resolve_fields("5_3_8,9_9_9")
-    assert sw.parse_tasks("1,Task3") == ("Task1", "Task3")
+        plan.resolve_fields("5_3_8,9_9_9")
+    assert schema.parse_tasks("1,Task3") == ("Task1", "Task3")
     with pytest.raises(ValueError, match="unknown task '4'"):
-        sw.parse_tasks("1,4")
+        schema.parse_tasks("1,4")
 
 
 def test_field_sizes_from_registry_match_the_data(microns_dir):
     from connectome_priors import load_field
 
-    sizes = sw.field_sizes(("5_3_8", "6_6_2"))
+    sizes = plan.field_sizes(("5_3_8", "6_6_2"))
     for f, n in sizes.items():
         assert n == load_field(f, data_dir=microns_dir).sizes["neuron"]
-    assert min(sw.field_sizes(sw.resolve_fields("all")).values()) == 42
+    assert min(plan.field_sizes(plan.resolve_fields("all")).values()) == 42
 
 
 def test_write_once_is_atomic_and_never_overwrites(tmp_path, monkeypatch):
     p = tmp_path / "a" / "r.json"
-    assert sw.write_once(p, {"x": 1})
-    assert not sw.write_once(p, {"x": 2})
+    assert store.write_once(p, {"x": 1})
+    assert not store.write_once(p, {"x": 2})
     assert json.loads(p.read_text()) == {"x": 1}
 
     def broken_replace(src, dst):
@@ -117,7 +121,7 @@ def test_write_once_is_atomic_and_never_overwrites(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "replace", broken_replace)
     q = tmp_path / "a" / "q.json"
     with pytest.raises(OSError, match="disk gone"):
-        sw.write_once(q, {"x": 3})
+        store.write_once(q, {"x": 3})
     assert not q.exists()
     assert [f.name for f in (tmp_path / "a").iterdir()] == ["r.json"]  # no temporary left behind
 
@@ -136,49 +140,49 @@ def test_local_sweep_killed_after_k_cells_resumes_to_every_run_exactly_once(tmp_
             raise Interrupt
 
     with pytest.raises(Interrupt):
-        sw.run_sweep(FIELDS, OPTIONS, tmp_path, cell_fn=cells_fn, on_cell_done=killer, progress=False)
+        sweep_run.run_sweep(FIELDS, OPTIONS, tmp_path, cell_fn=cells_fn, on_cell_done=killer, progress=False)
     assert len(stored_keys(tmp_path)) == kill_after * 3  # 3 seeds per one-variant cell
 
-    summary = sw.run_sweep(FIELDS, OPTIONS, tmp_path, cell_fn=cells_fn, progress=False)
+    summary = sweep_run.run_sweep(FIELDS, OPTIONS, tmp_path, cell_fn=cells_fn, progress=False)
     keys = stored_keys(tmp_path)
     assert len(keys) == len(set(keys)) and set(keys) == expected_keys()
     # Nothing finished was recomputed: every cell ran exactly once over both invocations.
-    assert sorted(c.key for c in cells_fn.calls) == sorted(c.key for c in sw.plan_cells(FIELDS, OPTIONS))
+    assert sorted(c.key for c in cells_fn.calls) == sorted(c.key for c in plan.plan_cells(FIELDS, OPTIONS))
     assert summary.cells_run == 12 - kill_after and summary.runs_skipped == 0
     # A third invocation has nothing to do.
-    again = sw.run_sweep(FIELDS, OPTIONS, tmp_path, cell_fn=cells_fn, progress=False)
+    again = sweep_run.run_sweep(FIELDS, OPTIONS, tmp_path, cell_fn=cells_fn, progress=False)
     assert again.cells_run == 0 and len(cells_fn.calls) == 12
     # Results are the cell function's, untouched.
     run = json.loads(next(tmp_path.glob("free/5_3_8/runs/Task1/WstarDstarC/seed_0002.json")).read_text())
-    ref = [r for r in fake_results(sw.Cell("5_3_8", "free", "Task1", ("W*D*C",), (2,)))][0]
+    ref = [r for r in fake_results(plan.Cell("5_3_8", "free", "Task1", ("W*D*C",), (2,)))][0]
     assert run["metrics"] == ref["metrics"] and run["field"] == "5_3_8" and run["sign"] == "free"
 
 
 def test_a_partly_written_cell_reruns_only_its_missing_seeds(tmp_path):
     cells_fn = FakeCells()
-    sw.run_sweep(FIELDS, OPTIONS, tmp_path, cell_fn=cells_fn, progress=False)
+    sweep_run.run_sweep(FIELDS, OPTIONS, tmp_path, cell_fn=cells_fn, progress=False)
     lost = sorted(tmp_path.glob("free/5_3_4/runs/Task3/W/seed_*.json"))[1:]  # seeds 1, 2
     for p in lost:
         p.unlink()
     cells_fn.calls.clear()
-    sw.run_sweep(FIELDS, OPTIONS, tmp_path, cell_fn=cells_fn, progress=False)
+    sweep_run.run_sweep(FIELDS, OPTIONS, tmp_path, cell_fn=cells_fn, progress=False)
     assert [(c.field, c.task, c.variants, c.seeds) for c in cells_fn.calls] == [("5_3_4", "Task3", ("W",), (1, 2))]
     keys = stored_keys(tmp_path)
     assert len(keys) == len(set(keys)) and set(keys) == expected_keys()
 
 
 def test_a_failing_cell_is_reported_and_retried_on_the_next_run(tmp_path):
-    bad = sw.Cell("5_3_4", "free", "Task1", ("WD*C",), (0, 1, 2)).key
+    bad = plan.Cell("5_3_4", "free", "Task1", ("WD*C",), (0, 1, 2)).key
     cells_fn = FakeCells(fail_once={bad})
-    first = sw.run_sweep(FIELDS, OPTIONS, tmp_path, cell_fn=cells_fn, progress=False)
+    first = sweep_run.run_sweep(FIELDS, OPTIONS, tmp_path, cell_fn=cells_fn, progress=False)
     assert [k for k, _ in first.failed] == [bad] and "injected failure" in first.failed[0][1]
     assert len(stored_keys(tmp_path)) == 33
-    second = sw.run_sweep(FIELDS, OPTIONS, tmp_path, cell_fn=cells_fn, progress=False)
+    second = sweep_run.run_sweep(FIELDS, OPTIONS, tmp_path, cell_fn=cells_fn, progress=False)
     assert second.failed == [] and second.cells_run == 1
     assert set(stored_keys(tmp_path)) == expected_keys()
     with pytest.raises(RuntimeError, match="failed"):
-        sw.run_sweep(("5_3_8",), OPTIONS, tmp_path / "ff", cell_fn=FakeCells(fail_once={
-            sw.Cell("5_3_8", "free", "Task1", ("W*D*C",), (0, 1, 2)).key}), fail_fast=True, progress=False)
+        sweep_run.run_sweep(("5_3_8",), OPTIONS, tmp_path / "ff", cell_fn=FakeCells(fail_once={
+            plan.Cell("5_3_8", "free", "Task1", ("W*D*C",), (0, 1, 2)).key}), fail_fast=True, progress=False)
 
 
 def test_a_cell_returning_a_foreign_run_is_an_error(tmp_path):
@@ -186,7 +190,7 @@ def test_a_cell_returning_a_foreign_run_is_an_error(tmp_path):
         return [{"variant": "WDC", "task": cell.task, "seed": 0, "metrics": {}}]
 
     with pytest.raises(ValueError, match="not asked for"):
-        sw.run_sweep(("5_3_8",), OPTIONS, tmp_path, cell_fn=wrong, progress=False)
+        sweep_run.run_sweep(("5_3_8",), OPTIONS, tmp_path, cell_fn=wrong, progress=False)
 
 
 # ---------------------------------------------------------------------------- cost model
@@ -234,7 +238,7 @@ def test_cost_model_recovers_a_known_cell_cost_and_predicts_a_sweep():
     # Records that all look alike: the time is attributed to the work, so it scales with it.
     alike = cm.fit_cost_model([dict(n_neurons=42, n_variants=1, n_seeds=2, work=3.0, wall_s=12.0)] * 3)
     assert alike.predict_cell(42, 1, 2, 6.0) == pytest.approx(24.0)
-    cells = sw.plan_cells(("5_3_8", "6_6_2"), sw.SweepOptions(seeds=2, epochs=1, tasks=("Task1",),
+    cells = plan.plan_cells(("5_3_8", "6_6_2"), plan.SweepOptions(seeds=2, epochs=1, tasks=("Task1",),
                                                              variants=("W", "WDC")))
     pred = cm.predict_sweep(model, cells, 1, {"5_3_8": 42, "6_6_2": 312}, workers=2)
     per = sorted((model.predict_cell(n, 1, 2, 1, int(v == "WDC")) for n in (42, 312) for v in ("W", "WDC")),
@@ -249,7 +253,7 @@ def test_cost_model_recovers_a_known_cell_cost_and_predicts_a_sweep():
 
 
 def test_predict_only_cli_uses_the_sweep_records(tmp_path, capsys):
-    sw.run_sweep(FIELDS, OPTIONS, tmp_path, cell_fn=FakeCells(), progress=False)
+    sweep_run.run_sweep(FIELDS, OPTIONS, tmp_path, cell_fn=FakeCells(), progress=False)
     assert len(list(tmp_path.glob("cells/*.json"))) == 12
     from benchmarks.__main__ import main as benchmarks_main  # `python -m benchmarks sweep ...`
 
@@ -275,7 +279,7 @@ def test_paper_protocol_defaults():
     parser = sw.add_arguments(__import__("argparse").ArgumentParser())
     fields, opt = sw.options_from_args(parser.parse_args(["--protocol", "paper"]))
     assert fields == ("6_6_2",) and opt.signs == ("free", "nonneg") and opt.seeds == 20 and opt.epochs == 10
-    cells = sw.plan_cells(fields, opt)
+    cells = plan.plan_cells(fields, opt)
     assert len(cells) == 2 * 3 and all(len(c.variants) == 11 and len(c.seeds) == 20 for c in cells)
 
 
@@ -297,8 +301,8 @@ def test_field_geometry_area_is_the_xz_hull():
 
 def test_cross_field_report_from_a_sweep(tmp_path, microns_dir):
     fields = ("5_3_8", "5_3_4", "4_7_2")
-    opts = sw.SweepOptions(seeds=4, epochs=1, tasks=("Task1",), variants=("W*D*C", "WD*C"))
-    sw.run_sweep(fields, opts, tmp_path, cell_fn=FakeCells(), progress=False)
+    opts = plan.SweepOptions(seeds=4, epochs=1, tasks=("Task1",), variants=("W*D*C", "WD*C"))
+    sweep_run.run_sweep(fields, opts, tmp_path, cell_fn=FakeCells(), progress=False)
     report = cf.write_cross_field_report(tmp_path, data_dir=microns_dir)
     text = report.read_text()
     assert "5_3_4" in text and "Spearman" in text and "Cost" in text

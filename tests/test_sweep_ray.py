@@ -16,11 +16,12 @@ import pytest
 
 ray = pytest.importorskip("ray")
 
-from benchmarks import _sweep as sw  # noqa: E402
+from benchmarks import _sweep_plan as plan  # noqa: E402
+from benchmarks import _sweep_run as sweep_run  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
-OPTIONS = sw.SweepOptions(seeds=2, epochs=1, tasks=("Task1", "Task3"), variants=("W*D*C", "WD*C", "W"))
+OPTIONS = plan.SweepOptions(seeds=2, epochs=1, tasks=("Task1", "Task3"), variants=("W*D*C", "WD*C", "W"))
 FIELDS = ("5_3_8", "5_3_4")
 
 
@@ -61,19 +62,19 @@ def stored_keys(out_dir):
     for p in Path(out_dir).glob("*/*/runs/*/*/seed_*.json"):
         r = json.loads(p.read_text())
         sign, field = p.relative_to(out_dir).parts[:2]
-        keys.append(sw.RunKey(field, sign, r["task"], r["variant"], int(r["seed"])))
+        keys.append(plan.RunKey(field, sign, r["task"], r["variant"], int(r["seed"])))
     return keys
 
 
 def expected_keys(fields=FIELDS, options=OPTIONS):
-    return {k for c in sw.plan_cells(fields, options) for k in c.run_keys()}
+    return {k for c in plan.plan_cells(fields, options) for k in c.run_keys()}
 
 
 def test_a_worker_killed_mid_sweep_loses_and_duplicates_nothing(ray_local, tmp_path):
-    victim = sw.Cell("5_3_4", "free", "Task1", ("WD*C",), (0, 1)).key
+    victim = plan.Cell("5_3_4", "free", "Task1", ("WD*C",), (0, 1)).key
     fn = CrashOnce(victim, tmp_path / "crashed", tmp_path / "calls.log")
     out = tmp_path / "sweep"
-    summary = sw.run_sweep(FIELDS, OPTIONS, out, backend="ray", cell_fn=fn, max_retries=2, progress=False)
+    summary = sweep_run.run_sweep(FIELDS, OPTIONS, out, backend="ray", cell_fn=fn, max_retries=2, progress=False)
     assert (tmp_path / "crashed").exists(), "the worker never died: the test tested nothing"
     calls = (tmp_path / "calls.log").read_text().split("\n")[:-1]
     victim_calls = [c for c in calls if c.startswith(victim)]
@@ -84,7 +85,7 @@ def test_a_worker_killed_mid_sweep_loses_and_duplicates_nothing(ray_local, tmp_p
     keys = stored_keys(out)
     assert len(keys) == len(set(keys)) and set(keys) == expected_keys()
     records = [json.loads(p.read_text()) for p in out.glob("cells/*.json")]
-    assert sorted(r["cell"] for r in records) == sorted(c.key for c in sw.plan_cells(FIELDS, OPTIONS))
+    assert sorted(r["cell"] for r in records) == sorted(c.key for c in plan.plan_cells(FIELDS, OPTIONS))
     assert all(r["backend"] == "ray" and r["wall_s"] >= 0 for r in records)
 
 
@@ -101,13 +102,13 @@ def test_a_driver_killed_mid_sweep_resumes_on_ray_to_every_run_exactly_once(ray_
             raise Interrupt
 
     with pytest.raises(Interrupt):
-        sw.run_sweep(FIELDS, OPTIONS, tmp_path, backend="ray", cell_fn=fn, on_cell_done=killer, progress=False)
+        sweep_run.run_sweep(FIELDS, OPTIONS, tmp_path, backend="ray", cell_fn=fn, on_cell_done=killer, progress=False)
     assert len(set(stored_keys(tmp_path))) == 3 * 2
-    sw.run_sweep(FIELDS, OPTIONS, tmp_path, backend="ray", cell_fn=fn, progress=False)
+    sweep_run.run_sweep(FIELDS, OPTIONS, tmp_path, backend="ray", cell_fn=fn, progress=False)
     keys = stored_keys(tmp_path)
     assert len(keys) == len(set(keys)) and set(keys) == expected_keys()
     # A local rerun finds nothing to do: both backends share the storage and the resume rule.
-    assert sw.run_sweep(FIELDS, OPTIONS, tmp_path, cell_fn=fn, progress=False).cells_run == 0
+    assert sweep_run.run_sweep(FIELDS, OPTIONS, tmp_path, cell_fn=fn, progress=False).cells_run == 0
 
 
 def test_the_real_ablation_cell_runs_on_ray(ray_local, tmp_path, microns_dir):
@@ -119,9 +120,9 @@ def test_the_real_ablation_cell_runs_on_ray(ray_local, tmp_path, microns_dir):
         cp.MICrONSInit, cp.communicability_cost  # noqa: B018 - the priors the cell needs
     except (ImportError, AttributeError) as exc:
         pytest.skip(f"the ablation's dependencies are not complete yet: {exc}")
-    opts = sw.SweepOptions(seeds=1, epochs=1, tasks=("Task3",), variants=("W*D*C",), quick=True,
+    opts = plan.SweepOptions(seeds=1, epochs=1, tasks=("Task3",), variants=("W*D*C",), quick=True,
                            extra={"n_train": 128, "n_val": 64, "n_test": 64, "data_dir": str(microns_dir)})
-    summary = sw.run_sweep(("5_3_8",), opts, tmp_path, backend="ray", progress=False)
+    summary = sweep_run.run_sweep(("5_3_8",), opts, tmp_path, backend="ray", progress=False)
     assert summary.failed == [], summary.failed
     runs = ablation.RUN_STORE.load(tmp_path / "free" / "5_3_8")
     assert [(r["variant"], r["task"], r["seed"]) for r in runs] == [("W*D*C", "Task3", 0)]

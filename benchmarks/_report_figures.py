@@ -1,0 +1,85 @@
+"""The report's figures: accuracy per variant and task beside the published, and the graph-metric panels."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ._schema import GRAPH_METRICS, NO_MEMORY_ACCURACY, TASK_NAMES
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_accuracy(summary, published, tasks: Sequence[str], variants: Sequence[str], path: Path) -> Path:
+    """Mean final-epoch training accuracy per variant and task, 95% t-CIs, published beside."""
+    plt = _plt()
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 4.2), sharey=True, squeeze=False)
+    x = np.arange(len(variants))
+    for ax, task in zip(axes[0], tasks):
+        s = summary[(summary["metric"] == "Accuracy") & (summary["task"] == task)].set_index("variant")
+        s = s.reindex(variants)
+        mean = s["mean"].to_numpy(float)
+        err = np.abs(np.vstack([mean - s["ci95_lo"].to_numpy(float), s["ci95_hi"].to_numpy(float) - mean]))
+        ax.errorbar(x - 0.15, mean, yerr=np.nan_to_num(err), fmt="o", color="C0", capsize=3, label="ours")
+        if published is not None:
+            p = published[(published["metric"] == "Accuracy") & (published["task"] == task)]
+            p = p.set_index("variant").reindex(variants)
+            pm = p["mean"].to_numpy(float)
+            perr = np.abs(np.vstack([pm - p["ci95_lo"].to_numpy(float), p["ci95_hi"].to_numpy(float) - pm]))
+            ax.errorbar(x + 0.15, pm, yerr=np.nan_to_num(perr), fmt="s", color="C3", capsize=3,
+                        label="published", alpha=0.8)
+        ax.axhline(NO_MEMORY_ACCURACY[task], color="0.5", ls="--", lw=1, label="no-memory solver")
+        ax.set_xticks(x, variants, rotation=60, ha="right", fontsize=8)
+        ax.set_title(f"{task}: {TASK_NAMES[task]}", fontsize=10)
+        ax.set_ylim(0, 1.05)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0][0].set_ylabel("final-epoch training accuracy")
+    axes[0][0].legend(fontsize=8, loc="lower left")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_metrics(df, tasks: Sequence[str], variants: Sequence[str], path: Path,
+                 metrics: Sequence[str] = ("Test_Accuracy",) + GRAPH_METRICS) -> Path:
+    """One panel per (metric, task): every seed as a dot, the mean as a bar."""
+    plt = _plt()
+    fig, axes = plt.subplots(len(metrics), len(tasks), figsize=(4.2 * len(tasks), 2.6 * len(metrics)),
+                             squeeze=False, sharex=True)
+    x = np.arange(len(variants))
+    for r, metric in enumerate(metrics):
+        for c, task in enumerate(tasks):
+            ax = axes[r][c]
+            sub = df[(df["metric"] == metric) & (df["task"] == task)]
+            means = []
+            for i, v in enumerate(variants):
+                vals = sub.loc[sub["variant"] == v, "value"].to_numpy(float)
+                vals = vals[np.isfinite(vals)]
+                means.append(vals.mean() if len(vals) else np.nan)
+                if len(vals):
+                    jitter = (np.arange(len(vals)) - (len(vals) - 1) / 2) * 0.05
+                    ax.plot(i + jitter, vals, ".", color="C0", alpha=0.6, ms=4)
+            ax.bar(x, np.nan_to_num(means), color="C0", alpha=0.25)
+            if r == 0:
+                ax.set_title(f"{task}: {TASK_NAMES[task]}", fontsize=10)
+            if c == 0:
+                ax.set_ylabel(metric, fontsize=9)
+            ax.grid(axis="y", alpha=0.3)
+    for ax in axes[-1]:
+        ax.set_xticks(x, variants, rotation=60, ha="right", fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

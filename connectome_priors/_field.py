@@ -201,8 +201,10 @@ def _load_stored(field: str, folder, source: str) -> xr.Dataset:
     """A field from the ``.npz`` + ``.json`` pair in ``folder``, verified; else FieldDataError."""
     arrays, meta = _store.read(folder, field, field)
     name = f"{field}.json"
-    files = (meta.get("source") or {}).get("files") or {}
-    stored = {file: (entry or {}).get("sha256") for file, entry in files.items()}
+    try:
+        stored = {file: entry.get("sha256") for file, entry in meta["source"]["files"].items()}
+    except (KeyError, TypeError, AttributeError):
+        stored = None
     if stored != _expected_hashes(field):
         raise FieldDataError(field, name, f"{folder.joinpath(name)} was built from files other than the registry's")
     _check_arrays(field, f"{field}.npz", arrays)
@@ -225,7 +227,10 @@ def _load_embedded(field: str) -> xr.Dataset:
 def _remove_cache_entry(field: str) -> None:
     folder = _cache_folder()
     for suffix in (".json", ".npz", ".nc"):  # .nc: the format-1 (netCDF) entry
-        (folder / f"{field}{suffix}").unlink(missing_ok=True)
+        try:
+            (folder / f"{field}{suffix}").unlink(missing_ok=True)
+        except OSError:  # a read-only cache: the entry is ignored anyway, and rewriting it will warn
+            pass
 
 
 def _write_cache(field: str, arrays: dict[str, np.ndarray]) -> None:

@@ -211,7 +211,7 @@ def read(folder, stem: str, field: str) -> tuple[dict[str, np.ndarray], dict[str
         data = npz_file.read_bytes()
     except OSError as exc:
         raise FieldDataError(field, name, f"cannot read {npz_file}: {exc}") from None
-    expected = meta.get("arrays") or {}
+    expected = meta.get("arrays") if isinstance(meta.get("arrays"), dict) else {}
     if len(data) != expected.get("size") or sha256_bytes(data) != expected.get("sha256"):
         raise FieldDataError(
             field, name,

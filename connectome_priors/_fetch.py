@@ -247,7 +247,8 @@ def list_fields() -> pd.DataFrame:
     Columns: ``field``, ``session``, ``scan``, ``imaging_field``, ``n_neurons`` (from the
     size of ``root_ids_<field>.npy``: 8-byte ids after a 128-byte header), ``has_spikes``
     (the field ships a spikes file) and ``spikes_verifiable`` (the registry has its sha256,
-    so :func:`~connectome_priors.load_spikes` can read it).
+    so :func:`~connectome_priors.load_spikes` can read it) and ``embedded`` (the field ships
+    inside the package, so :func:`~connectome_priors.load_field` needs no download).
 
     Example::
 
@@ -255,6 +256,9 @@ def list_fields() -> pd.DataFrame:
         >>> len(table), int(table.set_index("field").loc["6_6_2", "n_neurons"])
         (56, 312)
     """
+    from . import _embedded
+
+    embedded = set(_embedded.fields())
     rows = []
     for field in _registry.field_ids():
         files = _registry.field_files(field)
@@ -271,6 +275,7 @@ def list_fields() -> pd.DataFrame:
                 "n_neurons": n,
                 "has_spikes": spikes is not None,
                 "spikes_verifiable": spikes is not None and spikes.sha256 is not None,
+                "embedded": field in embedded,
             }
         )
     return pd.DataFrame(rows)

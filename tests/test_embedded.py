@@ -103,6 +103,11 @@ def test_embedded_field_offline_is_the_published_field(field, microns_dir, offli
     assert not (_fetch.cache_dir()).exists() or not any(_fetch.cache_dir().rglob("*"))  # nothing cached
 
 
+def test_list_fields_says_which_are_embedded():
+    table = cp.list_fields().set_index("field")
+    assert sorted(table.index[table.embedded]) == sorted(_embedded.FIELDS)
+
+
 def test_default_field_is_embedded(offline):
     ds = cp.load_field()
     assert ds.attrs["field"] == "6_6_2" and ds.sizes["neuron"] == 312

@@ -13,7 +13,8 @@ Training adds Gaussian noise (``input_noise``, sigma = 0.05 by default) to the i
 
 Default initializers follow Keras: ``W_in`` and ``W_out`` glorot-uniform, ``W_rec`` orthogonal,
 biases zero. The pure functions here (``init_params``, ``forward``) are what training jits and
-vmaps; :class:`CorticalRNN` wraps the same parameters as a brainstate module for users.
+vmaps; :class:`models.CorticalRNN` (``models._module``) is the same network as a brainstate
+module with a per-step ``update``.
 
 Example::
 
@@ -324,60 +325,3 @@ def forward(params: dict, x: jax.Array, spec: RNNSpec, noise_key: jax.Array | No
         _RECUR_CACHE[key] = _make_recur_last(*key[1:])
     h_last = _RECUR_CACHE[key](u, w)
     return h_last @ params["w_out"] + params["b_out"]
-
-
-# ---------------------------------------------------------------------------------------------
-# brainstate module
-
-
-def _module_base():
-    import brainstate
-
-    return brainstate.nn.Module
-
-
-class CorticalRNN(_module_base()):
-    """The paper's network as a brainstate module (parameters are ``brainstate.ParamState``).
-
-    ``CorticalRNN(spec, seed=0, w_rec_init=MICrONSInit(...))``; call ``model(x)`` with inputs
-    (B, T, C) for logits (B, K); ``model(x, training=True)`` adds the input noise drawn from
-    ``brainstate.random``. ``model.params()`` returns the plain parameter dict used by
-    :func:`models.train`, ``CorticalRNN.from_params(spec, params)`` rebuilds a module.
-
-    Example::
-
-        >>> import jax.numpy as jnp
-        >>> m = CorticalRNN(RNNSpec(n_hidden=6, n_inputs=2, n_outputs=2), seed=0)
-        >>> m(jnp.ones((3, 5, 2))).shape
-        (3, 2)
-    """
-
-    def __init__(self, spec: RNNSpec, seed: int = 0, w_rec_init: Any = None, params: dict | None = None):
-        import brainstate
-
-        super().__init__()
-        self.spec = spec
-        params = init_params(spec, seed, w_rec_init) if params is None else params
-        self.w_in = brainstate.ParamState(jnp.asarray(params["w_in"]))
-        self.w_rec = brainstate.ParamState(jnp.asarray(params["w_rec"]))
-        self.b = brainstate.ParamState(jnp.asarray(params["b"]))
-        self.w_out = brainstate.ParamState(jnp.asarray(params["w_out"]))
-        self.b_out = brainstate.ParamState(jnp.asarray(params["b_out"]))
-
-    @classmethod
-    def from_params(cls, spec: RNNSpec, params: dict) -> "CorticalRNN":
-        return cls(spec, params=params)
-
-    def params(self) -> dict[str, jax.Array]:
-        return {k: getattr(self, k).value for k in ("w_in", "w_rec", "b", "w_out", "b_out")}
-
-    @property
-    def W_rec(self) -> jax.Array:
-        """The effective recurrent matrix, indexed [pre, post]."""
-        return effective_w_rec(self.params(), self.spec)
-
-    def __call__(self, x, training: bool = False):
-        import brainstate
-
-        key = brainstate.random.split_key() if training else None
-        return forward(self.params(), jnp.asarray(x, jnp.float32), self.spec, key)

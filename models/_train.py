@@ -57,52 +57,12 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ._rnn import RNNSpec, effective_w_rec, forward, init_params, project
-
-METRIC_NAMES = (
-    "train_acc", "train_loss", "train_penalty",
-    "val_acc", "val_loss", "test_acc", "test_loss", "penalty",
+from ._common import (  # noqa: F401 - re-exported names of the old module layout
+    _REASONS, METRIC_NAMES, _all_finite, _describe, _rebuild_regularizer, _split_regularizer, _stack_seed_data,
+    derived_seed, load_trials, status_lines, total_penalty,
 )
-_REASONS = {0: "ok", 1: "non-finite loss", 2: "non-finite weights"}
-
-
-def derived_seed(seed: int, purpose: str) -> int:
-    """A data seed for ``purpose`` ('val', 'test', ...) derived from the run seed (deterministic)."""
-    tag = int.from_bytes(purpose.encode(), "little") % (2**31)
-    return int(np.random.SeedSequence([int(seed), tag]).generate_state(1)[0] % (2**31 - 1))
-
-
-def load_trials(task: Any, n_trials: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(inputs (n, T, C) float32, labels (n,) int32) from a task id or a dataset callable.
-
-    ``task`` is a task id understood by ``envs.make_dataset`` (1/2/3, "Task1", names) or a
-    callable ``(n_trials, seed) -> TrialBatch | (inputs, labels)``.
-    """
-    if callable(task) and not isinstance(task, (int, str)):
-        batch = task(int(n_trials), int(seed))
-    else:
-        import envs
-
-        batch = envs.make_dataset(task, int(n_trials), seed=int(seed))
-    if isinstance(batch, tuple):
-        inputs, labels = batch[0], batch[1]
-    else:
-        inputs, labels = batch.inputs, batch.labels
-    inputs = np.asarray(inputs, np.float32)
-    labels = np.asarray(labels)
-    if inputs.ndim != 3 or labels.shape != (inputs.shape[0],):
-        raise ValueError(
-            f"task {task!r} gave inputs {inputs.shape} and labels {labels.shape}; "
-            "expected (n_trials, T, C) and (n_trials,)")
-    return inputs, labels.astype(np.int32)
-
-
-def total_penalty(regularizers: Sequence[Callable], w: jax.Array) -> jax.Array:
-    """Sum of ``penalty(W_rec)`` over ``regularizers`` (0 when there are none)."""
-    total = jnp.zeros((), w.dtype)
-    for reg in regularizers:
-        total = total + jnp.asarray(reg(w), w.dtype)
-    return total
+from ._result import TrainResult
+from ._rnn import RNNSpec, effective_w_rec, forward, init_params, project
 
 
 def _evaluate(params, spec, x, y):
@@ -110,11 +70,6 @@ def _evaluate(params, spec, x, y):
     logits = forward(params, x, spec)
     ce = optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
     return ce, (jnp.argmax(logits, -1) == y).mean(dtype=jnp.float32)
-
-
-def _all_finite(tree) -> jax.Array:
-    leaves = jax.tree_util.tree_leaves(tree)
-    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves]))
 
 
 def make_train_step(spec: RNNSpec, regularizers: Sequence[Callable], optimizer):
@@ -148,28 +103,6 @@ def make_train_step(spec: RNNSpec, regularizers: Sequence[Callable], optimizer):
         return (params, opt_state, ok, failed_step, failed_reason, count + 1), (ce, pen, acc)
 
     return step
-
-
-def _split_regularizer(reg: Callable) -> tuple[tuple, dict[str, jax.Array]]:
-    """``(hashable template, array data)`` of a regularizer.
-
-    Arrays bound as keywords of a ``functools.partial`` (a distance matrix ``D``, an empirical
-    ``C_emp``) become arguments of the compiled program instead of constants baked into it, so
-    regularizers that differ only in their data share one compilation (the ablation's variants).
-    """
-    if isinstance(reg, functools.partial) and not reg.args:
-        arrays = {k: jnp.asarray(np.asarray(v)) for k, v in reg.keywords.items()
-                  if not isinstance(v, (str, bytes)) and np.ndim(v) > 0}
-        static = tuple(sorted((k, v) for k, v in reg.keywords.items() if k not in arrays))
-        signature = tuple(sorted((k, v.shape, str(v.dtype)) for k, v in arrays.items()))
-        return ("partial", reg.func, static, signature), arrays
-    return ("callable", reg), {}
-
-
-def _rebuild_regularizer(template: tuple, data: dict[str, jax.Array]) -> Callable:
-    if template[0] == "partial":
-        return functools.partial(template[1], **dict(template[2]), **data)
-    return template[1]
 
 
 def _build_program(*args):
@@ -228,79 +161,11 @@ def _build_program_cached(spec, reg_templates, optimizer, epochs, n_steps, batch
     return jax.jit(jax.vmap(one_seed, in_axes=(0, 0, 0, 0, 0, 0, 0, 0, None)))
 
 
-@dataclasses.dataclass
-class TrainResult:
-    """Outcome of :func:`train` for all seeds.
-
-    ``metrics[name]`` has shape (seed, epoch) (see ``METRIC_NAMES``); ``params`` holds the final
-    raw parameters stacked over seeds; ``w_rec`` the effective recurrent matrices (S, N, N);
-    ``status[i]`` is ``"ok"`` or says where and why seed ``i`` stopped; ``config`` the full
-    training configuration (JSON-serializable).
-    """
-
-    spec: RNNSpec
-    seeds: np.ndarray
-    metrics: dict[str, np.ndarray]
-    params: dict[str, np.ndarray]
-    status: list[str]
-    failed_step: np.ndarray
-    config: dict
-    wall_time_s: float = float("nan")
-
-    def __getattr__(self, name):
-        metrics = self.__dict__.get("metrics", {})
-        if name in metrics:
-            return metrics[name]
-        raise AttributeError(name)
-
-    @property
-    def w_rec(self) -> np.ndarray:
-        return np.asarray(jax.vmap(lambda p: effective_w_rec(p, self.spec))(
-            {k: jnp.asarray(v) for k, v in self.params.items()}))
-
-    @property
-    def ok(self) -> np.ndarray:
-        return np.array([s == "ok" for s in self.status])
-
-    def seed_params(self, i: int) -> dict[str, np.ndarray]:
-        return {k: v[i] for k, v in self.params.items()}
-
-    def model(self, i: int = 0):
-        """The trained network of seed index ``i`` as a :class:`CorticalRNN` module."""
-        from ._rnn import CorticalRNN
-
-        return CorticalRNN.from_params(self.spec, self.seed_params(i))
-
-    def save(self, path) -> None:
-        from ._io import save_result
-
-        save_result(self, path)
-
-
-def _stack_seed_data(task, seeds, n, purpose):
-    xs, ys = [], []
-    for s in seeds:
-        data_seed = int(s) if purpose == "train" else derived_seed(int(s), purpose)
-        x, y = load_trials(task, n, data_seed)
-        xs.append(x)
-        ys.append(y)
-    shapes = {x.shape for x in xs}
-    if len(shapes) != 1:
-        raise ValueError(f"task {task!r} gave {purpose} inputs of different shapes across seeds: {shapes}")
-    return np.stack(xs), np.stack(ys)
-
-
-def _describe(obj) -> str:
-    if isinstance(obj, functools.partial):
-        kw = {k: v for k, v in obj.keywords.items() if np.ndim(v) == 0}
-        return f"{getattr(obj.func, '__name__', repr(obj.func))}({', '.join(f'{k}={v!r}' for k, v in kw.items())})"
-    return getattr(obj, "__name__", None) or repr(obj)
-
-
 def train(
-    spec: RNNSpec,
-    task: Any,
+    spec: RNNSpec | Callable | str | None = None,
+    task: Any = None,
     *,
+    model: Callable | str | None = None,
     seeds: Sequence[int] = (0,),
     epochs: int = 10,
     batch_size: int = 128,
@@ -313,10 +178,15 @@ def train(
     shuffle: bool = False,
     test_every_epoch: bool = False,
     optimizer: optax.GradientTransformation | None = None,
+    **module_options: Any,
 ) -> TrainResult:
     """Train the network on ``task`` for every seed in ``seeds`` in one compiled program.
 
-    spec: architecture; ``n_inputs``/``n_outputs`` left ``None`` are taken from the data.
+    spec: an :class:`RNNSpec` (the fast built-in path; ``n_inputs``/``n_outputs`` left ``None``
+        are taken from the data), or a module factory ``seed -> brainstate/brainpy module`` (also
+        as ``model=``, or an import path ``"package.module:factory"``): the module path, see
+        :func:`models.train_module` for its contract and its extra keywords (``input_noise``,
+        ``w_rec_selector``, ``loop``, ``reset``, ``factory_kwargs``), passed through here.
     task: ``envs`` task id (1/2/3, "Task1", ...) or callable ``(n_trials, seed) -> trials``.
     regularizers: callables ``penalty(W_rec) -> scalar`` added to the loss, e.g.
         ``functools.partial(connectome_priors.communicability_cost, D=D, lam=0.3)``.
@@ -329,6 +199,20 @@ def train(
     Returns a :class:`TrainResult`. Formula per step:
     ``loss = mean_b CE(softmax(h_T W_out + b_out), y) + sum_r r(W_rec)``.
     """
+    if model is not None:
+        if spec is not None:
+            raise TypeError("pass the network either as the first argument or as model=, not both")
+        spec = model
+    if spec is None or task is None:
+        raise TypeError("train() needs a network (an RNNSpec or a module factory) and a task")
+    if not isinstance(spec, RNNSpec):
+        from ._train_module import train_module
+
+        return train_module(spec, task, seeds=seeds, epochs=epochs, batch_size=batch_size, n_train=n_train,
+                            n_val=n_val, n_test=n_test, lr=lr, regularizers=regularizers, w_rec_init=w_rec_init,
+                            shuffle=shuffle, test_every_epoch=test_every_epoch, optimizer=optimizer, **module_options)
+    if module_options:
+        raise TypeError(f"options {sorted(module_options)} apply to module factories only, not to an RNNSpec")
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("seeds must name at least one seed")
@@ -381,17 +265,7 @@ def train(
 
     metrics = {k: np.array(rows[k], dtype=np.float64) for k in METRIC_NAMES}
     failed_step = np.asarray(failed_step)
-    status = []
-    for i in range(len(seeds)):
-        if bool(alive[i]):
-            status.append("ok")
-            continue
-        fs = int(failed_step[i])
-        epoch, step = divmod(fs, n_steps)
-        status.append(f"stopped: {_REASONS[int(failed_reason[i])]} at epoch {epoch} step {step} "
-                      f"(global step {fs}); weights frozen at the last finite step")
-        for k in metrics:
-            metrics[k][i, epoch:] = np.nan
+    status = status_lines(metrics, np.asarray(alive), failed_step, np.asarray(failed_reason), n_steps)
 
     config = {
         "task": task if isinstance(task, (int, str)) else _describe(task),

@@ -181,12 +181,23 @@ def test_bad_spec_arguments_are_named():
 
 
 def test_small_network_learns_gonogo():
-    res = train(RNNSpec(n_hidden=42), _gonogo, seeds=[0], epochs=6, batch_size=64, n_train=512,
-                n_val=256, n_test=256, lr=1e-2, test_every_epoch=True)
-    assert res.status == ["ok"]
-    assert res.metrics["val_acc"][0, -1] > 0.75, res.metrics["val_acc"]
-    assert res.metrics["test_acc"][0, -1] > 0.75 and np.isfinite(res.metrics["test_acc"]).all()
-    assert res.metrics["train_loss"][0, -1] < res.metrics["train_loss"][0, 0]
+    """Go/NoGo is learned: accuracy far above chance and the loss down over a smoothed window.
+
+    At the default (the paper's) lr = 1e-3 learning is smooth. (The former lr = 1e-2 version
+    asserted one chaotic trajectory: with Adam at 1e-2 the ReLU network learns, then its
+    activity blows up (train loss ~3e3 in the last epoch for seed 0) and recovers or collapses
+    to chance, depending on the seed; the module path, which uses plain autodiff instead of the
+    hand-written gradients, reproduces that trajectory, see test_module_training.)
+    """
+    res = train(RNNSpec(n_hidden=42), _gonogo, seeds=[0, 1], epochs=6, batch_size=64, n_train=512,
+                n_val=256, n_test=256, test_every_epoch=True)
+    m = res.metrics
+    assert res.status == ["ok", "ok"]
+    assert np.all(m["val_acc"][:, -1] > 0.85), m["val_acc"]
+    assert np.all(m["test_acc"][:, -1] > 0.85) and np.isfinite(m["test_acc"]).all(), m["test_acc"]
+    assert np.all(m["train_acc"][:, -1] > 0.8), m["train_acc"]
+    first, last = m["train_loss"][:, :2].mean(1), m["train_loss"][:, -2:].mean(1)
+    assert np.all(last < 0.8 * first), m["train_loss"]
     assert res.spec.n_inputs == 3 and res.spec.n_outputs == 2
 
 

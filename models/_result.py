@@ -1,0 +1,178 @@
+"""``TrainResult`` and its pickle-free file format (one ``.npz``), for both training paths.
+
+Layout of the archive (``numpy.savez_compressed``, read with ``allow_pickle=False``):
+
+* ``params/<name>``   -- final raw parameters stacked over seeds. Fast path (an ``RNNSpec``):
+  ``w_in`` (S, C, N), ``w_rec`` (S, N, N; for ``sign="dale"`` the parameter ``V``), ``b`` (S, N),
+  ``w_out`` (S, N, K), ``b_out`` (S, K). Module path (a module factory): one entry per parameter
+  leaf, named by its attribute path (``rnn.Wh``, ``out.weight.weight``, ...);
+* ``w_rec_effective`` -- the recurrent matrices the networks use (S, N, N), indexed [pre, post];
+* ``metrics/<name>``  -- per-epoch metrics (S, E);
+* ``seeds`` (S,), ``failed_step`` (S,);
+* ``config_json``     -- a 0-d unicode string with JSON: ``format`` ("connectome-priors/rnn"),
+  ``format_version`` (1; 2 for a module result without an ``RNNSpec``), ``spec`` (RNNSpec fields
+  or null), ``training`` (the training config; for the module path ``model`` names the factory
+  and ``w_rec_name`` the parameter the regularizers saw), ``status``, ``versions``.
+
+Example::
+
+    >>> from models import RNNSpec, train, save_result, load_result   # doctest: +SKIP
+    >>> res = train(RNNSpec(n_hidden=8), "Task2", epochs=1)           # doctest: +SKIP
+    >>> save_result(res, "run.npz"); res2 = load_result("run.npz")     # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ._rnn import RNNSpec
+
+FORMAT = "connectome-priors/rnn"
+FORMAT_VERSION = 2  # newest version this library reads; fast-path results are still written as 1
+
+
+@dataclasses.dataclass
+class TrainResult:
+    """Outcome of :func:`models.train` for all seeds.
+
+    ``metrics[name]`` has shape (seed, epoch) (see ``METRIC_NAMES``); ``params`` holds the final
+    raw parameters stacked over seeds (a dict name -> (S, ...) array); ``w_rec`` the effective
+    recurrent matrices (S, N, N); ``status[i]`` is ``"ok"`` or says where and why seed ``i``
+    stopped; ``config`` the full training configuration (JSON-serializable). ``spec`` is the
+    ``RNNSpec`` (fast path, or the module path with :class:`models.CorticalRNN`), else ``None``.
+    """
+
+    spec: RNNSpec | None
+    seeds: np.ndarray
+    metrics: dict[str, np.ndarray]
+    params: dict[str, np.ndarray]
+    status: list[str]
+    failed_step: np.ndarray
+    config: dict
+    wall_time_s: float = float("nan")
+    w_rec_effective: np.ndarray | None = None
+
+    def __getattr__(self, name):
+        metrics = self.__dict__.get("metrics", {})
+        if name in metrics:
+            return metrics[name]
+        raise AttributeError(name)
+
+    @property
+    def w_rec(self) -> np.ndarray:
+        if self.w_rec_effective is not None:
+            return np.asarray(self.w_rec_effective)
+        import jax
+        import jax.numpy as jnp
+
+        from ._rnn import effective_w_rec
+
+        return np.asarray(jax.vmap(lambda p: effective_w_rec(p, self.spec))(
+            {k: jnp.asarray(v) for k, v in self.params.items()}))
+
+    @property
+    def ok(self) -> np.ndarray:
+        return np.array([s == "ok" for s in self.status])
+
+    def seed_params(self, i: int) -> dict[str, np.ndarray]:
+        return {k: v[i] for k, v in self.params.items()}
+
+    def model(self, i: int = 0):
+        """The trained network of seed index ``i``: a :class:`CorticalRNN` when ``spec`` is set,
+        else the module built by the factory named in ``config["model"]`` (an importable
+        ``"package.module:name"``) with the trained parameters loaded."""
+        if self.spec is not None and set(self.params) == {"w_in", "w_rec", "b", "w_out", "b_out"}:
+            from ._module import CorticalRNN
+
+            return CorticalRNN.from_params(self.spec, self.seed_params(i))
+        from ._states import build_module, load_params, resolve_model
+
+        ref = self.config.get("model")
+        if not ref or ":" not in str(ref):
+            raise ValueError(f"this result's factory ({ref!r}) cannot be imported again; build the module "
+                             "yourself and call models.load_params(module, result.seed_params(i))")
+        module = build_module(resolve_model(ref), int(self.seeds[i]), self.config.get("factory_kwargs", {}))
+        load_params(module, self.seed_params(i))
+        return module
+
+    def save(self, path) -> Path:
+        return save_result(self, path)
+
+
+def _versions() -> dict:
+    import importlib.metadata as md
+
+    out = {}
+    for dist in ("connectome-priors", "jax", "numpy", "optax", "brainstate"):
+        try:
+            out[dist] = md.version(dist)
+        except md.PackageNotFoundError:
+            out[dist] = None
+    return out
+
+
+def save_result(result: TrainResult, path: str | os.PathLike) -> Path:
+    """Write ``result`` (a :class:`TrainResult`) to ``path`` (``.npz`` added if missing)."""
+    path = Path(path)
+    if path.suffix != ".npz":
+        path = path.with_suffix(path.suffix + ".npz")
+    meta = {
+        "format": FORMAT,
+        "format_version": 1 if result.spec is not None else 2,
+        "spec": None if result.spec is None else result.spec.to_dict(),
+        "training": result.config,
+        "status": list(result.status),
+        "wall_time_s": float(result.wall_time_s),
+        "versions": _versions(),
+    }
+    arrays = {f"params/{k}": np.asarray(v) for k, v in result.params.items()}
+    arrays.update({f"metrics/{k}": np.asarray(v) for k, v in result.metrics.items()})
+    arrays["w_rec_effective"] = np.asarray(result.w_rec)
+    arrays["seeds"] = np.asarray(result.seeds)
+    arrays["failed_step"] = np.asarray(result.failed_step)
+    arrays["config_json"] = np.array(json.dumps(meta, default=str))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # atomic: write a temporary file beside the target, then rename (a crash leaves no torn file)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez_compressed(fh, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_result(path: str | os.PathLike) -> TrainResult:
+    """Read a file written by :func:`save_result` back into a :class:`TrainResult`."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no saved model at {path}")
+    with np.load(path, allow_pickle=False) as z:
+        if "config_json" not in z.files:
+            raise ValueError(f"{path} is not a connectome-priors model file (no config_json entry)")
+        meta = json.loads(str(z["config_json"]))
+        if meta.get("format") != FORMAT:
+            raise ValueError(f"{path}: format {meta.get('format')!r}, expected {FORMAT!r}")
+        if int(meta.get("format_version", 0)) > FORMAT_VERSION:
+            raise ValueError(f"{path}: format_version {meta['format_version']} is newer than this library's "
+                             f"{FORMAT_VERSION}")
+        params = {k.split("/", 1)[1]: z[k] for k in z.files if k.startswith("params/")}
+        metrics = {k.split("/", 1)[1]: z[k] for k in z.files if k.startswith("metrics/")}
+        seeds, failed_step = z["seeds"], z["failed_step"]
+        w_eff = z["w_rec_effective"] if meta.get("spec") is None else None
+    result = TrainResult(
+        spec=None if meta.get("spec") is None else RNNSpec.from_dict(meta["spec"]), seeds=seeds,
+        metrics=metrics, params=params, status=list(meta["status"]), failed_step=failed_step,
+        config=meta["training"], wall_time_s=float(meta.get("wall_time_s", float("nan"))),
+        w_rec_effective=w_eff,
+    )
+    result.versions = meta.get("versions", {})
+    return result

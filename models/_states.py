@@ -1,0 +1,243 @@
+"""A user's brainstate / brainpy module as pure JAX functions of its parameters (for training).
+
+brainstate 0.5.4 refuses a JAX tracer written into a ``State`` under a raw ``jax.jit`` / ``vmap``
+/ ``grad`` (``TraceContextError``), so the trainer never runs the module under those transforms.
+Instead each call it needs (one time step, a whole sequence, the recurrent-weight selector) is
+traced once by ``brainstate.transform.StatefulFunction`` into a jaxpr over the module's states;
+:class:`PureModule` evaluates those jaxprs with parameter values passed as arguments, so the
+trainer composes them freely with ``jax.grad``, ``jax.vmap``, ``jax.lax.scan`` and ``jax.jit``.
+
+Which states are parameters: ``brainstate.ParamState`` in a ``brainstate.nn.Module`` tree
+(found by ``brainstate.graph.states``), ``brainpy.math.TrainVar`` in a brainpy 2.8
+``DynamicalSystem`` (found by ``vars(method="relative")``; build brainpy models with
+``mode=brainpy.math.training_mode``, else brainpy stores weights as constants, not variables).
+brainpy 2.8's ``Variable`` *is* a ``brainstate.State``, so brainpy models need no adapter; a
+brainpy object held as an attribute of a brainstate module is found too. Every other state
+(``HiddenState``, brainpy's ``Variable``) is the recurrent state, threaded through the time loop
+and reset before each batch. A parameter whose value is a dict (``brainstate.nn.Linear``'s
+``{"weight", "bias"}``) gives one leaf per entry: ``out.weight.weight``, ``out.weight.bias``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from typing import Any, Callable
+
+import jax
+import numpy as np
+
+# last name components that mark a recurrent weight when no w_rec_selector is given
+W_REC_NAMES = ("W_rec", "w_rec", "Wrec", "wrec", "Wh", "W_h", "W_hh", "w_hh", "Whh", "W_rr", "w_rr", "J", "W_recurrent")
+
+
+def _is_brainpy(obj) -> bool:
+    try:
+        import brainpy
+
+        return isinstance(obj, brainpy.math.BrainPyObject)
+    except Exception:  # pragma: no cover - brainpy missing
+        return False
+
+
+def _key_name(k) -> str:
+    for attr in ("key", "name", "idx"):
+        if hasattr(k, attr):
+            return str(getattr(k, attr))
+    return str(k)
+
+
+def discover(module) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(params, others)``: dicts attribute path -> ``State`` of a brainstate or brainpy module."""
+    import brainstate
+
+    params, others = {}, {}
+
+    def add_brainpy(obj, prefix):
+        import brainpy
+
+        for name, var in obj.vars(method="relative").items():
+            (params if isinstance(var, brainpy.math.TrainVar) else others)[prefix + name] = var
+
+    if _is_brainpy(module):
+        add_brainpy(module, "")
+    else:
+        for path, st in brainstate.graph.states(module).items():
+            name = ".".join(str(p) for p in path)
+            (params if isinstance(st, brainstate.ParamState) else others)[name] = st
+        for attr, val in vars(module).items():  # brainpy cells held by a brainstate module
+            if _is_brainpy(val):
+                add_brainpy(val, attr + ".")
+    return params, others
+
+
+class ParamLayout:
+    """Parameter states <-> a flat dict ``leaf name -> array`` (what the optimizer sees)."""
+
+    def __init__(self, params: dict[str, Any]):
+        self.states, self.entries = [], []  # entries: (state, treedef, [leaf names])
+        for name, st in params.items():
+            leaves, treedef = jax.tree_util.tree_flatten_with_path(st.value)
+            names = [name + "".join("." + _key_name(k) for k in path) for path, _ in leaves]
+            self.entries.append((st, treedef, names))
+            self.states.append(st)
+        self.names = [n for _, _, ns in self.entries for n in ns]
+        if len(set(self.names)) != len(self.names):
+            raise ValueError(f"parameter names are not unique: {self.names}")
+
+    def read(self) -> dict[str, np.ndarray]:
+        out = {}
+        for st, _, names in self.entries:
+            for n, leaf in zip(names, jax.tree_util.tree_leaves(st.value)):
+                out[n] = leaf
+        return out
+
+    def value_of(self, st, flat: dict) -> Any:
+        for s, treedef, names in self.entries:
+            if s is st:
+                return jax.tree_util.tree_unflatten(treedef, [flat[n] for n in names])
+        raise KeyError(st)
+
+    def write(self, flat: dict) -> None:
+        """Assign concrete values (outside any trace) to the parameter states."""
+        for st, treedef, names in self.entries:
+            st.value = jax.tree_util.tree_unflatten(treedef, [jax.numpy.asarray(flat[n]) for n in names])
+
+
+def reset_module(module, batch_size: int) -> None:
+    """Hidden states to their initial value for ``batch_size`` trials."""
+    if _is_brainpy(module):
+        module.reset(batch_size)
+        return
+    import brainstate
+
+    brainstate.nn.init_all_states(module, batch_size)
+    for val in vars(module).values():
+        if _is_brainpy(val):
+            val.reset(batch_size)
+
+
+class PureModule:
+    """Pure functions of the parameters (flat dict) for one template module.
+
+    ``step(bsz)`` -> ``(h0, f)`` with ``f(params, h, x_t) -> (h, out)`` (one call of the module on
+    ``x_t`` (bsz, C)) and ``h0`` the hidden-state values after a reset for ``bsz`` trials;
+    ``sequence(bsz, T)`` -> ``f(params, x) -> out`` for modules with ``forward_sequence``;
+    ``selector(fn)`` -> ``g(params) -> W_rec`` for ``fn(module) -> W_rec``.
+    """
+
+    def __init__(self, module, reset: Callable | None = None):
+        self.module = module
+        self.reset = reset or reset_module
+        params, _ = discover(module)
+        if not params:
+            raise ValueError(f"{type(module).__name__} has no trainable parameters: brainstate models need "
+                             "brainstate.ParamState, brainpy models mode=brainpy.math.training_mode")
+        self.layout = ParamLayout(params)
+        self._cache = {}
+
+    def _trace(self, fn, *example):
+        import brainstate
+
+        sf = brainstate.transform.StatefulFunction(fn, return_only_write=False)
+        sf.make_jaxpr(*example)
+        states = tuple(sf.get_states(*example))
+        jaxpr, treedef = sf.get_jaxpr(*example), sf.get_out_treedef(*example)
+        ids = {id(s) for s in self.layout.states}
+        is_param = [id(s) in ids for s in states]
+        consts = [None if p else jax.tree_util.tree_map(np.asarray, s.value) for s, p in zip(states, is_param)]
+
+        def call(flat, others, *args):
+            it = iter(others)
+            vals = tuple(self.layout.value_of(s, flat) if p else next(it) for s, p in zip(states, is_param))
+            outs = jax.core.eval_jaxpr(jaxpr.jaxpr, jaxpr.consts, *jax.tree_util.tree_leaves((args, {}, vals)))
+            out, new_vals = treedef.unflatten(outs)
+            return out, tuple(v for v, p in zip(new_vals, is_param) if not p)
+
+        return call, tuple(c for c, p in zip(consts, is_param) if not p)
+
+    def step(self, bsz: int, n_inputs: int):
+        key = ("step", bsz, n_inputs)
+        if key not in self._cache:
+            self.reset(self.module, bsz)
+            call, h0 = self._trace(lambda x: self.module(x), jax.numpy.zeros((bsz, n_inputs), jax.numpy.float32))
+
+            def f(flat, h, x_t):
+                out, h = call(flat, h, x_t)
+                return h, out
+
+            self._cache[key] = (h0, f)
+        return self._cache[key]
+
+    def sequence(self, bsz: int, t: int, n_inputs: int):
+        key = ("seq", bsz, t, n_inputs)
+        if key not in self._cache:
+            self.reset(self.module, bsz)
+            call, h0 = self._trace(lambda x: self.module.forward_sequence(x),
+                                   jax.numpy.zeros((bsz, t, n_inputs), jax.numpy.float32))
+            self._cache[key] = lambda flat, x: call(flat, h0, x)[0]
+        return self._cache[key]
+
+    def selector(self, fn: Callable):
+        call, others = self._trace(lambda: fn(self.module))
+        if others:
+            raise ValueError("the w_rec selector reads non-parameter states; it must compute W_rec from parameters")
+        return lambda flat: call(flat, ())[0]
+
+
+def resolve_model(ref: str | Callable) -> Callable:
+    """A module factory from ``"package.module:name"`` (``name`` may be dotted, e.g.
+    ``"mypkg.nets:Net.factory"``), or ``ref`` itself when it is already callable."""
+    if callable(ref):
+        return ref
+    mod_name, sep, attr = str(ref).partition(":")
+    if not sep or not mod_name or not attr:
+        raise ValueError(f"model {ref!r} must be 'package.module:factory'")
+    obj = importlib.import_module(mod_name)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise TypeError(f"model {ref!r} resolved to a non-callable {type(obj).__name__}")
+    return obj
+
+
+def factory_ref(factory) -> str | None:
+    """``"module:qualname"`` when ``resolve_model`` can import ``factory`` again, else ``None``."""
+    mod, qual = getattr(factory, "__module__", None), getattr(factory, "__qualname__", None)
+    if not mod or not qual or "<" in qual or "(" in qual:
+        return None
+    try:
+        return f"{mod}:{qual}" if resolve_model(f"{mod}:{qual}") is factory else None
+    except Exception:
+        return None
+
+
+def factory_accepts(factory) -> set[str] | None:
+    """Keyword names the factory accepts (``None``: any, it takes ``**kwargs``)."""
+    try:
+        sig = inspect.signature(factory)
+    except (TypeError, ValueError):
+        return set()
+    if any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values()):
+        return None
+    return {n for n, p in sig.parameters.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+
+
+def build_module(factory: Callable, seed: int, kwargs: dict):
+    """``factory(seed, **kwargs)`` with only the keywords it accepts, after seeding
+    ``brainstate.random`` (which brainpy 2.8's ``bm.random`` initializers draw from) with ``seed``."""
+    import brainstate
+
+    accepted = factory_accepts(factory)
+    kw = {k: v for k, v in kwargs.items() if accepted is None or k in accepted}
+    brainstate.random.seed(int(seed))
+    return factory(int(seed), **kw)
+
+
+def load_params(module, params: dict) -> None:
+    """Assign trained parameters (a ``TrainResult.seed_params(i)`` dict) to ``module``'s states."""
+    layout = ParamLayout(discover(module)[0])
+    missing = set(layout.names) - set(params)
+    if missing:
+        raise KeyError(f"no values for parameters {sorted(missing)}")
+    layout.write(params)

@@ -1,0 +1,118 @@
+"""Example user circuits for :func:`models.train`'s module path (importable, e.g. for
+``models.resolve_model("models.examples:rnncell_net")``). Each is an ordinary model of its
+library; nothing in it is specific to this package except the factory's keyword names.
+
+* :class:`RNNCellNet` -- brainpy 2.8 ``bp.dyn.RNNCell`` + ``bp.dnn.Dense`` readout (a brainpy
+  ``DynamicalSystem``; its recurrent weight is the parameter ``rnn.Wh``).
+* :class:`EIRateNet` -- a brainstate leaky rate network obeying Dale's law: ``W_rec = |V| *
+  sign[pre]`` with the E/I rows read from the initial matrix (e.g.
+  ``MICrONSInit(..., dale=0.8)``); the regularizers see its ``W_rec`` property.
+
+Example::
+
+    >>> import numpy as np, connectome_priors as cp
+    >>> init = cp.MICrONSInit(field=cp.surrogate_field(12, seed=0), dale=0.8)
+    >>> net = ei_rate_net(0, n_inputs=3, n_outputs=2, w_rec_init=init, n_hidden=12)
+    >>> net.init_state(4); net(np.ones((4, 3), np.float32)).shape
+    (4, 2)
+    >>> bool(np.all(np.asarray(net.W_rec) * net.sign[:, None] >= 0))  # Dale: one sign per row
+    True
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import jax.numpy as jnp
+import numpy as np
+
+
+@functools.lru_cache(maxsize=None)
+def _rnncell_net_class():
+    import brainpy as bp
+    import brainpy.math as bm
+
+    class RNNCellNet(bp.DynamicalSystem):
+        """``bp.dyn.RNNCell(n_inputs, n_hidden, Wh_initializer=w_rec_init)`` + a linear readout;
+        ``update(x_t)`` returns the readout's logits of the new hidden state."""
+
+        def __init__(self, n_inputs: int, n_hidden: int, n_outputs: int, w_rec_init: Any = None):
+            super().__init__(mode=bm.training_mode)
+            self.rnn = bp.dyn.RNNCell(n_inputs, n_hidden, Wh_initializer=w_rec_init or bp.init.Orthogonal(),
+                                      activation="relu", mode=bm.training_mode)
+            self.out = bp.dnn.Dense(n_hidden, n_outputs, mode=bm.training_mode)
+
+        def update(self, x):
+            return self.out(self.rnn(x))
+
+    return RNNCellNet
+
+
+def rnncell_net(seed: int, n_inputs: int, n_outputs: int, w_rec_init: Any = None, n_hidden: int = 42):
+    """Factory for :func:`models.train`: a brainpy :class:`RNNCellNet`; ``w_rec_init`` (e.g.
+    ``MICrONSInit``) is fixed to ``seed`` when it has ``with_seed``."""
+    if hasattr(w_rec_init, "with_seed"):
+        w_rec_init = w_rec_init.with_seed(int(seed))
+    return _rnncell_net_class()(n_inputs, n_hidden, n_outputs, w_rec_init)
+
+
+@functools.lru_cache(maxsize=None)
+def _ei_class():
+    import brainstate
+
+    class EIRateNet(brainstate.nn.Module):
+        """Leaky rate network with Dale's law (brainstate): ``tau dh/dt = -h + relu(x W_in + h W_rec
+        + b)`` with an Euler step ``dt`` and ``W_rec = |V| * sign[pre]``; readout
+        ``brainstate.nn.Linear``. ``W0`` gives both the magnitudes and the E/I rows (the sign of
+        each row); a nonnegative ``W0`` leaves every neuron excitatory."""
+
+        def __init__(self, n_inputs: int, n_outputs: int, w0, tau: float = 100.0, dt: float = 20.0):
+            super().__init__()
+            w0 = np.asarray(w0, np.float32)
+            n = w0.shape[0]
+            self.n, self.alpha = n, dt / tau
+            self.sign = np.where(w0.sum(axis=1) >= 0, 1.0, -1.0).astype(np.float32)
+            self.v = brainstate.ParamState(jnp.abs(jnp.asarray(w0)))
+            lim = np.sqrt(6.0 / (n_inputs + n))
+            self.w_in = brainstate.ParamState(brainstate.random.uniform(-lim, lim, (n_inputs, n)))
+            self.b = brainstate.ParamState(jnp.zeros(n))
+            self.readout = brainstate.nn.Linear(n, n_outputs)
+
+        @property
+        def W_rec(self):
+            return jnp.abs(self.v.value) * self.sign[:, None]
+
+        def init_state(self, batch_size=None, **kwargs):
+            self.h = brainstate.HiddenState(jnp.zeros((batch_size, self.n) if batch_size else (self.n,)))
+
+        def update(self, x):
+            r = jnp.maximum(x @ self.w_in.value + self.h.value @ self.W_rec + self.b.value, 0.0)
+            self.h.value = (1 - self.alpha) * self.h.value + self.alpha * r
+            return self.readout(self.h.value)
+
+    return EIRateNet
+
+
+def ei_rate_net(seed: int, n_inputs: int, n_outputs: int, w_rec_init: Any = None, n_hidden: int = 42,
+                tau: float = 100.0, dt: float = 20.0):
+    """Factory for :func:`models.train`: an :class:`EIRateNet` whose ``W0`` is ``w_rec_init``
+    drawn for ``seed`` (default: a random Dale matrix, 80 % excitatory, spectral radius 0.95)."""
+    from ._rnn import draw_w_rec
+
+    if w_rec_init is None:
+        rng = np.random.default_rng(seed)
+        w0 = np.abs(rng.normal(0, 1, (n_hidden, n_hidden)))
+        w0[int(0.8 * n_hidden):] *= -4.0
+        w0 *= 0.95 / np.max(np.abs(np.linalg.eigvals(w0)))
+    else:
+        w0 = draw_w_rec(w_rec_init, n_hidden, seed)
+    return _ei_class()(n_inputs, n_outputs, w0, tau=tau, dt=dt)
+
+
+def __getattr__(name):  # the classes, built on first access (importing this module imports no brainpy)
+    if name == "EIRateNet":
+        return _ei_class()
+    if name == "RNNCellNet":
+        return _rnncell_net_class()
+    raise AttributeError(name)

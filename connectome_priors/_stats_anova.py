@@ -169,10 +169,10 @@ def rank_anova(df: pd.DataFrame, *, reference_compat: bool = False) -> RankAnova
 
         >>> import numpy as np, pandas as pd
         >>> from connectome_priors.stats import CANONICAL_VARIANTS, rank_anova
-        >>> rng = np.random.default_rng(2)
-        >>> rows = [dict(variant=v, task=1, seed=s, metric="Accuracy", value=rng.normal())
-        ...         for v in CANONICAL_VARIANTS for s in range(6)]
-        >>> result = rank_anova(pd.DataFrame(rows))
+        >>> values = np.random.default_rng(2).normal(size=(len(CANONICAL_VARIANTS), 6))   # variant x seed
+        >>> df = pd.DataFrame([dict(variant=v, task=1, seed=s, metric="Accuracy", value=values[i, s])
+        ...                    for i, v in enumerate(CANONICAL_VARIANTS) for s in range(6)])
+        >>> result = rank_anova(df)
         >>> result.table.loc[result.table.term == "C(w_variant)", "df"].item()
         2.0
     """

@@ -18,6 +18,7 @@ from benchmarks import _store as store
 from benchmarks import _sweep as sw
 from benchmarks import _sweep_plan as plan
 from benchmarks import _sweep_run as sweep_run
+from sweep_keys import planned_keys, stored_keys
 
 
 def fake_results(cell, n_neurons=None):
@@ -52,22 +53,12 @@ class Interrupt(Exception):
     pass
 
 
-def stored_keys(out_dir):
-    """Every run key on disk, with duplicates (a list, so a duplicate would show)."""
-    keys = []
-    for p in Path(out_dir).glob("*/*/runs/*/*/seed_*.json"):
-        r = json.loads(p.read_text())
-        sign, field = p.relative_to(out_dir).parts[:2]
-        keys.append(plan.RunKey(field, sign, r["task"], r["variant"], int(r["seed"])))
-    return keys
-
-
 OPTIONS = plan.SweepOptions(seeds=3, epochs=1, tasks=("Task1", "Task3"), variants=("W*D*C", "WD*C", "W"))
 FIELDS = ("5_3_8", "5_3_4")
 
 
 def expected_keys(fields=FIELDS, options=OPTIONS):
-    return {k for c in plan.plan_cells(fields, options) for k in c.run_keys()}
+    return planned_keys(fields, options)
 
 
 # ---------------------------------------------------------------------------- cells and keys

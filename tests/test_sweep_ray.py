@@ -18,6 +18,7 @@ ray = pytest.importorskip("ray")
 
 from benchmarks import _sweep_plan as plan  # noqa: E402
 from benchmarks import _sweep_run as sweep_run  # noqa: E402
+from sweep_keys import planned_keys, stored_keys  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -57,17 +58,8 @@ class CrashOnce:
                 for v in cell.variants for s in cell.seeds]
 
 
-def stored_keys(out_dir):
-    keys = []
-    for p in Path(out_dir).glob("*/*/runs/*/*/seed_*.json"):
-        r = json.loads(p.read_text())
-        sign, field = p.relative_to(out_dir).parts[:2]
-        keys.append(plan.RunKey(field, sign, r["task"], r["variant"], int(r["seed"])))
-    return keys
-
-
 def expected_keys(fields=FIELDS, options=OPTIONS):
-    return {k for c in plan.plan_cells(fields, options) for k in c.run_keys()}
+    return planned_keys(fields, options)
 
 
 def test_a_worker_killed_mid_sweep_loses_and_duplicates_nothing(ray_local, tmp_path):

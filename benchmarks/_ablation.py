@@ -290,7 +290,7 @@ def run_ablation(
 
 
 # --------------------------------------------------------------------------------------------
-# the sweep's cell function (benchmarks._sweep)
+# the sweep's cell function (benchmarks._sweep_run)
 
 
 def config_from_sweep(cell: Any, options: Any) -> AblationConfig:
@@ -307,7 +307,7 @@ def config_from_sweep(cell: Any, options: Any) -> AblationConfig:
 
 
 def run_cell(cell: Any, out_dir: Path, options: Any) -> list[dict[str, Any]]:
-    """``benchmarks._sweep`` cell function: train every variant of ``cell`` and return the runs.
+    """The sweep's cell function (``benchmarks._sweep_run``): train every variant of ``cell``, return the runs.
 
     The sweep driver writes the returned runs (through :data:`RUN_STORE`) as the cell finishes.
     """

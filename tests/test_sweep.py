@@ -1,52 +1,18 @@
-"""Cross-field sweep: cells, write-once storage, local resume, cost model, cross-field report."""
+"""The sweep: planning cells, write-once storage, the local backend and resume, the command line."""
 
 from __future__ import annotations
 
-import hashlib
-import itertools
 import json
 import os
-from pathlib import Path
 
-import numpy as np
 import pytest
 
-from benchmarks import _cost_model as cm
-from benchmarks import _cross_field as cf
 from benchmarks import _schema as schema
 from benchmarks import _store as store
 from benchmarks import _sweep as sw
 from benchmarks import _sweep_plan as plan
 from benchmarks import _sweep_run as sweep_run
-from sweep_keys import planned_keys, stored_keys
-
-
-def fake_results(cell, n_neurons=None):
-    """Deterministic stand-in results: a function of (field, variant, task, seed) only."""
-    out = []
-    for v in cell.variants:
-        for s in cell.seeds:
-            tag = f"{cell.field}/{cell.sign}/{cell.task}/{v}/{s}".encode()
-            rng = np.random.default_rng(int.from_bytes(hashlib.sha256(tag).digest()[:8], "little"))
-            out.append({"variant": v, "task": cell.task, "seed": s,
-                        "metrics": {"Accuracy": float(rng.uniform(0.4, 1.0)),
-                                    "Modularity": float(rng.uniform(0, 0.5))}})
-    return out
-
-
-class FakeCells:
-    """Cell function that records its calls and can fail once on chosen cells."""
-
-    def __init__(self, fail_once=()):
-        self.calls = []
-        self.fail_once = set(fail_once)
-
-    def __call__(self, cell, out_dir, options):
-        self.calls.append(cell)
-        if cell.key in self.fail_once:
-            self.fail_once.discard(cell.key)
-            raise RuntimeError(f"injected failure in {cell.key}")
-        return fake_results(cell)
+from sweep_helpers import FakeCells, fake_results, planned_keys, stored_keys
 
 
 class Interrupt(Exception):
@@ -184,65 +150,6 @@ def test_a_cell_returning_a_foreign_run_is_an_error(tmp_path):
         sweep_run.run_sweep(("5_3_8",), OPTIONS, tmp_path, cell_fn=wrong, progress=False)
 
 
-# ---------------------------------------------------------------------------- cost model
-
-
-def brute_force_makespan(durations, workers):
-    best = float("inf")
-    for assignment in itertools.product(range(workers), repeat=len(durations)):
-        loads = np.zeros(workers)
-        np.add.at(loads, list(assignment), durations)
-        best = min(best, loads.max())
-    return best
-
-
-def test_lpt_makespan_is_between_the_optimum_and_four_thirds_of_it():
-    rng = np.random.default_rng(0)
-    for _ in range(30):
-        d = rng.uniform(0.1, 10, size=rng.integers(1, 8))
-        w = int(rng.integers(1, 4))
-        opt = brute_force_makespan(d, w)
-        got = cm.lpt_makespan(d, w)
-        assert opt - 1e-9 <= got <= (4 / 3 - 1 / (3 * w)) * opt + 1e-9
-    assert cm.lpt_makespan([3.0, 3.0], 1) == 6.0
-    with pytest.raises(ValueError, match="workers"):
-        cm.lpt_makespan([1.0], 0)
-
-
-def test_cost_model_recovers_a_known_cell_cost_and_predicts_a_sweep():
-    true = np.array([2.0, 0.5, 1.5, 0.3, 0.8])
-    rng = np.random.default_rng(1)
-    records = []
-    groups = [("W",), ("WD*C",), ("W", "WD"), ("W*D*C", "WD*C*", "WD")]  # V and Vc independent
-    for n, variants, s, e in itertools.product((42, 88, 160, 312), groups, (1, 4), (1, 2)):
-        x = cm.cell_features(n, len(variants), s, e, cm.n_comm_variants(variants))
-        wall = x @ true * (1 + 0.01 * rng.standard_normal())
-        records.append(dict(n_neurons=n, n_variants=len(variants), variants=list(variants), n_seeds=s,
-                            work=e, wall_s=wall))
-    model = cm.fit_cost_model(records)
-    X = np.stack([cm.cell_features(r["n_neurons"], r["n_variants"], r["n_seeds"], r["work"],
-                                   cm.n_comm_variants(r["variants"])) for r in records])
-    oracle = np.linalg.lstsq(X, [r["wall_s"] for r in records], rcond=None)[0]
-    np.testing.assert_allclose(model.coef, oracle, rtol=0.05, atol=0.05)
-    big = cm.cell_features(632, 11, 20, 10, 7) @ true
-    assert model.predict_cell(632, 11, 20, 10, 7) == pytest.approx(big, rel=0.05)
-    # Records that all look alike: the time is attributed to the work, so it scales with it.
-    alike = cm.fit_cost_model([dict(n_neurons=42, n_variants=1, n_seeds=2, work=3.0, wall_s=12.0)] * 3)
-    assert alike.predict_cell(42, 1, 2, 6.0) == pytest.approx(24.0)
-    cells = plan.plan_cells(("5_3_8", "6_6_2"), plan.SweepOptions(seeds=2, epochs=1, tasks=("Task1",),
-                                                             variants=("W", "WDC")))
-    pred = cm.predict_sweep(model, cells, 1, {"5_3_8": 42, "6_6_2": 312}, workers=2)
-    per = sorted((model.predict_cell(n, 1, 2, 1, int(v == "WDC")) for n in (42, 312) for v in ("W", "WDC")),
-                 reverse=True)
-    a, b, c, d = per  # LPT by hand: a | b, then c joins b, then d joins the lighter of a and b+c
-    expected = max(a + d, b + c) if a <= b + c else max(a, b + c + d)
-    assert pred["makespan_s"] == pytest.approx(expected)
-    assert pred["cell_seconds_total"] == pytest.approx(sum(per))
-    with pytest.raises(ValueError, match="no cell records"):
-        cm.fit_cost_model([])
-    assert cm.check_prediction(10, 25)["within"] is False and cm.check_prediction(10, 19)["within"]
-
-
 def test_predict_only_cli_uses_the_sweep_records(tmp_path, capsys):
     sweep_run.run_sweep(FIELDS, OPTIONS, tmp_path, cell_fn=FakeCells(), progress=False)
     assert len(list(tmp_path.glob("cells/*.json"))) == 12
@@ -272,59 +179,3 @@ def test_paper_protocol_defaults():
     assert fields == ("6_6_2",) and opt.signs == ("free", "nonneg") and opt.seeds == 20 and opt.epochs == 10
     cells = plan.plan_cells(fields, opt)
     assert len(cells) == 2 * 3 and all(len(c.variants) == 11 and len(c.seeds) == 20 for c in cells)
-
-
-# ---------------------------------------------------------------------------- cross-field report
-
-
-def test_field_geometry_area_is_the_xz_hull():
-    rng = np.random.default_rng(2)
-    corners = np.array([[0, 0], [30, 0], [30, 20], [0, 20]], float)
-    inner = rng.uniform([1, 1], [29, 19], size=(50, 2))
-    xz = np.vstack([corners, inner])
-    pos = np.column_stack([xz[:, 0], rng.uniform(100, 140, len(xz)), xz[:, 1]])
-    g = cf.field_geometry(pos)
-    assert g["n_neurons"] == 54 and g["area_um2"] == pytest.approx(600.0)
-    assert g["depth_um"] == pytest.approx(np.ptp(pos[:, 1]))
-    with pytest.raises(ValueError, match=r"shape \(N, 3\)"):
-        cf.field_geometry(np.zeros((4, 2)))
-
-
-def test_cross_field_report_from_a_sweep(tmp_path, microns_dir):
-    fields = ("5_3_8", "5_3_4", "4_7_2")
-    opts = plan.SweepOptions(seeds=4, epochs=1, tasks=("Task1",), variants=("W*D*C", "WD*C"))
-    sweep_run.run_sweep(fields, opts, tmp_path, cell_fn=FakeCells(), progress=False)
-    report = cf.write_cross_field_report(tmp_path, data_dir=microns_dir)
-    text = report.read_text()
-    assert "5_3_4" in text and "Spearman" in text and "Cost" in text
-    for name in ("cross_field_runs.csv", "cross_field_summary.csv", "cross_field_trends.csv",
-                 "cross_field_prior_effect.csv", "cross_field_simple_effects_mannwhitney.csv",
-                 "cross_field_accuracy.png", "cross_field_metrics.png"):
-        assert (tmp_path / name).stat().st_size > 0, name
-    import pandas as pd
-    from scipy import stats
-
-    runs = pd.read_csv(tmp_path / "cross_field_runs.csv")
-    assert len(runs) == 3 * 2 * 4 * 2  # fields x variants x seeds x metrics
-    summ = pd.read_csv(tmp_path / "cross_field_summary.csv")
-    sel = runs[(runs.field == "5_3_4") & (runs.variant == "WD*C") & (runs.metric == "Accuracy")]["value"]
-    row = summ[(summ.field == "5_3_4") & (summ.variant == "WD*C") & (summ.metric == "Accuracy")].iloc[0]
-    assert row["mean"] == pytest.approx(sel.mean())
-    lo, hi = stats.t.interval(0.95, len(sel) - 1, loc=sel.mean(), scale=stats.sem(sel))
-    assert (row["t_lo"], row["t_hi"]) == pytest.approx((lo, hi))
-    assert row["boot_lo"] <= row["mean"] <= row["boot_hi"]
-    kw = pd.read_csv(tmp_path / "cross_field_simple_effects_kruskal.csv")
-    k = kw[(kw.field == "5_3_8") & (kw.metric == "Accuracy") & (kw.focus == "w_variant")].iloc[0]
-    a8 = runs[(runs.field == "5_3_8") & (runs.metric == "Accuracy")]
-    oracle = stats.kruskal(a8[a8.variant == "W*D*C"].value, a8[a8.variant == "WD*C"].value).pvalue
-    assert k["p"] == pytest.approx(oracle)
-    trends = pd.read_csv(tmp_path / "cross_field_trends.csv")
-    t = trends[(trends.variant == "W*D*C") & (trends.metric == "Accuracy")].iloc[0]
-    acc = summ[(summ.variant == "W*D*C") & (summ.metric == "Accuracy")]
-    assert t["rho_n_neurons"] == pytest.approx(stats.spearmanr(acc.n_neurons, acc["mean"])[0])
-    eff = pd.read_csv(tmp_path / "cross_field_prior_effect.csv")
-    e = eff[(eff.field == "4_7_2") & (eff.metric == "Accuracy")].iloc[0]
-    a = runs[(runs.field == "4_7_2") & (runs.variant == "W*D*C") & (runs.metric == "Accuracy")]["value"]
-    b = runs[(runs.field == "4_7_2") & (runs.variant == "WD*C") & (runs.metric == "Accuracy")]["value"]
-    assert e["p"] == pytest.approx(stats.mannwhitneyu(a, b).pvalue)
-    assert e["p_holm"] >= e["p"]

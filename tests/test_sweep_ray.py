@@ -18,7 +18,7 @@ ray = pytest.importorskip("ray")
 
 from benchmarks import _sweep_plan as plan  # noqa: E402
 from benchmarks import _sweep_run as sweep_run  # noqa: E402
-from sweep_keys import planned_keys, stored_keys  # noqa: E402
+from sweep_helpers import planned_keys, stored_keys  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 

@@ -1,0 +1,64 @@
+"""What a run is and where it is stored: the variant table, the configuration hash, the run store's folder guard."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from benchmarks import _schema, _store, _variants
+
+TINY = dict(field="5_3_8", seeds=(0, 1), epochs=1, tasks=("Task3",),
+            variants=("W*D*C", "WD*C*"), n_train=256, n_val=128, n_test=128)
+
+
+def test_variant_table_matches_the_paper_order_and_factors():
+    names = _variants.variant_names()
+    assert names == ["W*D*C", "WD*C", "WDC", "WD*", "WD", "W", "W*D*C*", "WD*C*", "W*DC*", "W!D*C", "W!D*C*"]
+    # the name spells the factors: W*/W!/W init, D*/D/none distance, C/C*/none penalty
+    spell = {"w*": "W*", "w!": "W!", "w": "W", "d*": "D*", "d": "D", "c": "C", "c*": "C*", "none": ""}
+    for v in _variants.VARIANTS:
+        f = v.factors
+        assert spell[f["w_variant"]] + spell[f["d_variant"]] + spell[f["c_variant"]] == v.name
+    assert len(_variants.variant_names(controls=True)) == 14
+    with pytest.raises(ValueError, match="unknown variant 'WX'"):
+        _variants.get_variant("WX")
+
+
+def test_config_hash_ignores_selection_but_not_protocol():
+    a = _schema.AblationConfig(**TINY)
+    b = _schema.AblationConfig(**{**TINY, "seeds": (0, 1, 2, 3), "tasks": ("Task1",), "variants": ("WD",)})
+    c = _schema.AblationConfig(**{**TINY, "epochs": 2})
+    assert a.config_hash() == b.config_hash()
+    assert a.config_hash() != c.config_hash()
+    with pytest.raises(ValueError, match="sign="):
+        _schema.AblationConfig(sign="positive")
+    with pytest.raises(ValueError, match="--tasks: unknown task '4'"):
+        _schema.AblationConfig(tasks=("4",))
+
+
+def test_out_dir_with_another_configuration_is_refused(tmp_path):
+    _store.claim_out_dir(tmp_path, _schema.AblationConfig(**TINY))
+    _store.claim_out_dir(tmp_path, _schema.AblationConfig(**{**TINY, "seeds": (5,)}))  # extends: fine
+    with pytest.raises(ValueError, match="epochs"):
+        _store.claim_out_dir(tmp_path, _schema.AblationConfig(**{**TINY, "epochs": 3}))
+
+
+def test_config_hash_ignores_number_types():
+    base = _schema.AblationConfig(**TINY)
+    other = _schema.AblationConfig(**{**TINY, "n_train": float(TINY.get("n_train", 5120)),
+                                        "epochs": np.int64(base.epochs)})
+    assert other.config_hash() == base.config_hash()
+    with pytest.raises(ValueError, match="n_train"):
+        _schema.AblationConfig(**{**TINY, "n_train": 1000.5})
+
+
+def test_config_hash_is_stable_across_refactors():
+    # Known values computed with the code BEFORE the issue-13 refactor (commit 8341877): stores
+    # written before it (config.json, every run's config_hash) must resume and report after it,
+    # so the hashed fields, their JSON form and the hash function must never change silently.
+    assert _schema.AblationConfig().config_hash() == "836f4b590e1d3d79"
+    assert _schema.AblationConfig(seeds=range(5), reference_compat=True).config_hash() == "0f793a5c18d7c027"
+    tiny = _schema.AblationConfig(field="5_3_8", seeds=(0,), epochs=1, tasks=("Task3",),
+                                    variants=("W*D*C",), n_train=256, n_val=128, n_test=128,
+                                    reference_compat=True, sign="nonneg")
+    assert tiny.config_hash() == "fd713cbb6cfc57e0"

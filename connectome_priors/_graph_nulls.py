@@ -44,6 +44,13 @@ def null_graphs(n: int, m: int | None, n_null: int, seed: int, *, reference_comp
     Default: ``G(n, m)`` graphs (one ``rng.random(n(n-1)/2)`` key vector per graph, the ``m`` smallest keys pick the
     upper-triangle pairs). ``reference_compat=True``: ``(U + Uᵀ)/2 > 0.7`` with ``U = rng.random((n, n))`` per
     graph, diagonal kept (``m`` is ignored). ``rng = np.random.default_rng(seed)``.
+
+    Example::
+
+        >>> from connectome_priors import null_graphs
+        >>> batch = next(null_graphs(10, 12, n_null=3, seed=0))   # 3 graphs, 10 nodes, 12 edges each
+        >>> batch.shape, batch.sum(axis=(1, 2)).tolist()         # each edge counted in both directions
+        ((3, 10, 10), [24, 24, 24])
     """
     rng = np.random.default_rng(seed)
     done = 0

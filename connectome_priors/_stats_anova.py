@@ -110,7 +110,14 @@ def anova_estimability(variants: Iterable[str]) -> pd.DataFrame:
 
 
 def estimability_statement(estimability: pd.DataFrame) -> str:
-    """A plain-language summary of :func:`anova_estimability`."""
+    """A plain-language summary of :func:`anova_estimability`: observed cells, model rank, each term's status.
+
+    Example::
+
+        >>> from connectome_priors.stats import CANONICAL_VARIANTS, anova_estimability, estimability_statement
+        >>> print(estimability_statement(anova_estimability(CANONICAL_VARIANTS)).splitlines()[0])
+        11 of 27 W x D x C cells are observed, so the full factorial model (27 parameters) has rank 11: at most 10 effect degrees of freedom can be tested, and the rest are aliased.
+    """
     a = estimability.attrs
     lines = [
         f"{a['cells_observed']} of {a['cells_possible']} W x D x C cells are observed, so the full factorial model "

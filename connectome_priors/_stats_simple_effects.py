@@ -111,6 +111,16 @@ def to_paper_layout(table: pd.DataFrame, *, task_numbers: dict | None = None) ->
     ``none`` → ``nan`` in ``context`` and NaN in the level columns, metric names as the reference notebooks spell
     them (``"Assortativity"`` → ``"assortivity"``), ``task`` relabelled through ``task_numbers`` if given (the paper's
     raw tables number tasks as its notebook: 1 One-Choice Inference, 2 Go/NoGo, 3 Perceptual Decision-Making).
+
+    Example::
+
+        >>> import pandas as pd
+        >>> from connectome_priors.stats import to_paper_layout
+        >>> row = pd.DataFrame(dict(task=["Task3"], metric=["Assortativity"], focus=["d_variant"],
+        ...                         context=["w_variant=w, c_variant=none"], l1=["d"], l2=["none"]))
+        >>> out = to_paper_layout(row, task_numbers={"Task3": 2})
+        >>> int(out.task.item()), out.metric.item(), out.context.item(), bool(out.l2.isna().item())
+        (2, 'assortivity', 'w_variant=w, c_variant=nan', True)
     """
     out = table.copy()
     if "context" in out:

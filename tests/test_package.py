@@ -38,3 +38,27 @@ def test_unknown_attribute_is_a_clear_attribute_error():
         assert "no_such_prior" in str(err)
     else:  # pragma: no cover - the assertion below reports it
         raise AssertionError("expected AttributeError")
+
+
+ANALYSIS_MODULES = (
+    "_graph", "_entropy", "_modularity", "_assortativity", "_clustering", "_graph_nulls", "_small_world",
+    "_graph_metrics", "stats", "_stats_design", "_stats_intervals", "_stats_rank_tests", "_stats_simple_effects",
+    "_stats_paired", "_stats_anova",
+)
+
+
+def test_the_analysis_docstring_examples_run():
+    """The public graph metrics and statistics are documented with a formula and a runnable example each."""
+    import doctest
+    import importlib
+
+    for name in ANALYSIS_MODULES:
+        module = importlib.import_module(f"connectome_priors.{name}")
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        assert result.failed == 0, f"connectome_priors.{name}: {result.failed} docstring example(s) failed"
+    for name in ("graph_metrics", "weight_entropy", "modularity", "small_world_sigma", "null_graphs"):
+        assert "Example::" in getattr(cp, name).__doc__, name
+    for name in cp.stats.__all__:
+        obj = getattr(cp.stats, name)
+        if callable(obj) and not isinstance(obj, type):
+            assert "Example::" in obj.__doc__, f"stats.{name} has no example"

@@ -145,6 +145,23 @@ def test_no_import_cycles_between_project_modules():
         "\n".join("  " + " -> ".join(c) for c in cycles))
 
 
+# which package may import which (docs/architecture.md): the flow field -> priors -> model -> run store -> analysis
+# -> report runs downwards only
+MAY_IMPORT = {
+    "connectome_priors": {"connectome_priors"},
+    "envs": {"envs"},
+    "models": {"models", "connectome_priors", "envs"},
+    "benchmarks": set(PACKAGES),
+}
+
+
+def test_packages_import_downwards_only():
+    graph = import_graph(project_modules())
+    wrong = sorted(f"{m} -> {t}" for m, targets in graph.items() for t in targets
+                   if t.split(".")[0] not in MAY_IMPORT[m.split(".")[0]])
+    assert not wrong, "imports against the package layering (docs/architecture.md): " + ", ".join(wrong)
+
+
 def test_no_module_over_the_line_limit():
     long = {m: n for m, p in project_modules().items() if (n := len(p.read_text().splitlines())) > MAX_LINES}
     assert not long, f"modules over {MAX_LINES} lines (split them by idea): " + ", ".join(

@@ -130,6 +130,30 @@ def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return cycles
 
 
+def cycle_report(graph: dict[str, set[str]]) -> str:
+    """One line per cycle: the cycle, and every module of its strongly connected component."""
+    lines = []
+    for cycle in find_cycles(graph):
+        members = _component_of(graph, cycle[0])
+        lines.append("  " + " -> ".join(cycle) + (f"   (all tangled: {', '.join(members)})" if len(members) > 2 else ""))
+    return "\n".join(lines)
+
+
+def _component_of(graph: dict[str, set[str]], start: str) -> list[str]:
+    def reach(v: str, edges) -> set[str]:
+        seen, todo = {v}, [v]
+        while todo:
+            for w in edges(todo.pop()):
+                if w not in seen:
+                    seen.add(w)
+                    todo.append(w)
+        return seen
+
+    forward = reach(start, lambda v: graph.get(v, ()))
+    backward = reach(start, lambda v: [u for u, ws in graph.items() if v in ws])
+    return sorted(forward & backward)
+
+
 def test_the_import_graph_reader_sees_lazy_relative_and_package_imports():
     graph = import_graph(project_modules())
     assert "benchmarks._schema" in graph["benchmarks._ablation"]  # from ._schema import ...
@@ -140,9 +164,9 @@ def test_the_import_graph_reader_sees_lazy_relative_and_package_imports():
 
 
 def test_no_import_cycles_between_project_modules():
-    cycles = find_cycles(import_graph(project_modules()))
-    assert not cycles, "import cycles (break out what both sides share into a module they both import):\n" + (
-        "\n".join("  " + " -> ".join(c) for c in cycles))
+    graph = import_graph(project_modules())
+    assert not find_cycles(graph), (
+        "import cycles (break out what both sides share into a module they both import):\n" + cycle_report(graph))
 
 
 # which package may import which (docs/architecture.md): the flow field -> priors -> model -> run store -> analysis

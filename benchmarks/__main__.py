@@ -6,6 +6,7 @@
 * ``compare``  -- several ablation folders (compat / default / controls, both arms) side by side.
 * ``perf``     -- time one training step (``benchmarks._perf``).
 * ``sweep``    -- the ablation over many fields, locally or on Ray (``benchmarks._sweep``).
+* ``evidence`` -- committed run records -> docs/results and docs/reproduction.md, byte for byte (``benchmarks._evidence``).
 
 A command is one row of :data:`COMMANDS`: its ``module:function`` (``function(argv) -> exit status``, imported only
 when the command runs) and its one-line help. The parsers live with the commands (``benchmarks._cli`` and the
@@ -33,6 +34,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                 "one table of several ablation folders side by side (e.g. compat vs default vs controls)"),
     "perf": ("benchmarks._perf:main", "time one training step (plain / communicability, single / vmapped seeds)"),
     "sweep": ("benchmarks._sweep:main", "the ablation across fields, local or on Ray (resumable)"),
+    "evidence": ("benchmarks._evidence:main", "export run stores as committed records; rebuild docs/results and "
+                                              "docs/reproduction.md from them (export | rebuild | check | import)"),
 }
 # commands that compile with XLA: their compilations persist across runs (benchmarks._cli.enable_compilation_cache)
 COMPILING = ("ablation", "sweep", "claim")

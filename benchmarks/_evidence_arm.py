@@ -1,0 +1,193 @@
+"""One arm's evidence, computed from its committed records, and its files.
+
+``docs/results/<arm>/`` (inputs: ``records.jsonl``, ``config.json``; the rest is rebuilt from them)::
+
+    summary.csv          per (task, metric, variant): n, n_ok, mean, sd, 95% t-CI, bootstrap CI (seed 0)
+    runs.csv             per run: final metrics (the per-run "summary" of the arm)
+    comparison.csv       (arms with a published table) our cells beside the published ones, with the verdict
+    paired.csv           seed-paired comparisons of the variants that differ in one factor (+ controls' pairs)
+    simple_effects_kw.csv, simple_effects_mwu.csv   (compat-free) our simple-effects tests beside the paper's
+    figures/accuracy.png, figures/metrics.png
+    report.md
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import _evidence_figures as figures
+from . import _evidence_stats as st
+from . import _evidence_tables as tb
+from ._evidence_records import Arm, get_arm, read_records
+from ._schema import GRAPH_METRICS, RUN_METRICS, TASKS
+from ._variants import CONTROL_DESCRIPTIONS
+
+PAIRED_METRICS = ("Accuracy", "Test_Accuracy")
+
+
+@dataclasses.dataclass
+class ArmEvidence:
+    arm: Arm
+    config: dict[str, Any]
+    records: list[dict[str, Any]]
+    tidy: pd.DataFrame
+    summary: pd.DataFrame
+    comparison: pd.DataFrame | None  # None: no published table for this arm
+    paired: pd.DataFrame
+    simple_effects: dict[str, pd.DataFrame] | None
+
+    @property
+    def variants(self) -> list[str]:
+        return self.arm.variants()
+
+    def progress(self) -> dict[str, int]:
+        """Finished runs, planned runs, cells started, and the fewest / most seeds of a cell."""
+        per_cell = {(t, v): 0 for t in TASKS for v in self.variants}
+        for r in self.records:
+            key = (r["task"], r["variant"])
+            per_cell[key] = per_cell.get(key, 0) + 1
+        values = list(per_cell.values())
+        return dict(runs=len(self.records), planned=self.arm.planned(), cells=len(values),
+                    started=sum(v > 0 for v in values), min=min(values), max=max(values), target=self.arm.seeds,
+                    ok=sum(r["status"] == "ok" for r in self.records))
+
+    def progress_text(self) -> str:
+        p = self.progress()
+        if p["min"] == p["max"]:
+            seeds = f"{p['min']} of {p['target']} seeds per cell"
+        else:
+            seeds = f"{p['min']} to {p['max']} of {p['target']} seeds per cell ({p['started']} of {p['cells']} cells started)"
+        return f"{seeds}; {p['runs']} of {p['planned']} runs finished ({p['ok']} ok)"
+
+
+def compute(folder: Path, published_dir: Path) -> ArmEvidence:
+    """Read ``folder``'s records and compute the arm's tables (the arm is the folder's name)."""
+    arm = get_arm(Path(folder).name)
+    records, config = read_records(folder)
+    arm.check_config(config, str(Path(folder) / "config.json"))
+    df = tb.tidy(records)
+    summ = tb.summary(df)
+    published = tb.load_published(published_dir)
+    comparison = None
+    if arm.functional == "corr" and arm.reference_compat and published is not None:
+        comparison = tb.compare(summ, published, arm.sign)
+    paired = st.paired(df, None, PAIRED_METRICS).assign(family="one factor")
+    if arm.controls:
+        paired = pd.concat([paired, st.paired(df, st.INIT_PAIRS, PAIRED_METRICS).assign(family="init controls")],
+                           ignore_index=True)
+    simple = None
+    if arm.name == "compat-free":
+        simple = st.simple_effects_vs_published(df, published_dir)
+    return ArmEvidence(arm, config, records, df, summ, comparison, paired, simple)
+
+
+def write_files(ev: ArmEvidence, folder: Path, published_dir: Path) -> list[Path]:
+    """Write every derived file of the arm into ``folder``; returns their paths."""
+    folder = Path(folder)
+    paths = [tb.write_csv(ev.summary, folder / "summary.csv"),
+             tb.write_csv(tb.runs_table(ev.records), folder / "runs.csv", float_format="%.9g")]
+    if ev.comparison is not None:
+        paths.append(tb.write_csv(ev.comparison, folder / "comparison.csv"))
+    paths.append(tb.write_csv(ev.paired, folder / "paired.csv", float_format="%.6g"))
+    if ev.simple_effects is not None and not ev.simple_effects["kruskal"].empty:
+        paths.append(tb.write_csv(ev.simple_effects["kruskal"], folder / "simple_effects_kw.csv", "%.6g"))
+        paths.append(tb.write_csv(ev.simple_effects["mannwhitney"], folder / "simple_effects_mwu.csv", "%.6g"))
+    published = tb.load_published(published_dir)
+    pub = None
+    if published is not None and ev.arm.functional == "corr":
+        pub = published[published["sign_constraint"] == tb.PUBLISHED_ARM[ev.arm.sign]]
+    title = f"{ev.arm.name}: {ev.progress_text()}"
+    paths.append(figures.plot_accuracy(ev.summary, pub if ev.arm.reference_compat else None, ev.variants,
+                                       folder / "figures" / "accuracy.png", title))
+    paths.append(figures.plot_metrics(ev.tidy, ev.variants, folder / "figures" / "metrics.png", title))
+    paths.append(_write_text(folder / "report.md", "\n".join(report_lines(ev)) + "\n"))
+    return paths
+
+
+def _write_text(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(text.encode("utf-8"))
+    os.replace(tmp, path)
+    return path
+
+
+def _cell_table(ev: ArmEvidence, metric: str) -> list[str]:
+    s = ev.summary[ev.summary["metric"] == metric]
+    test = ev.summary[ev.summary["metric"] == "Test_Accuracy"]
+    lines = []
+    for task in TASKS:
+        rows = s[s["task"] == task]
+        if rows.empty:
+            continue
+        lines.append(f"\n**{task}** ({tb.TASK_LABELS[task]})\n")
+        cols: dict[str, Any] = {
+            "variant": "variant",
+            "mean [95% t-CI]": lambda r: tb.fmt_ci(r["mean"], r["t_lo"], r["t_hi"]),
+            "bootstrap 95% CI": lambda r: tb.fmt_ci(r["mean"], r["boot_lo"], r["boot_hi"]).partition(" ")[2] or "–",
+            "runs ok/n": lambda r: f"{int(r['n_ok'])}/{int(r['n'])}",
+        }
+        if metric == "Accuracy":
+            t = test[test["task"] == task].set_index("variant")
+            cols["held-out test accuracy"] = lambda r: (tb.fmt_ci(*(t.loc[r["variant"], k] for k in ("mean", "t_lo", "t_hi")))
+                                                        if r["variant"] in t.index else "–")
+        lines += tb.markdown(rows, cols)
+    return lines
+
+
+def paired_markdown(frame: pd.DataFrame) -> list[str]:
+    return tb.markdown(frame, {
+        "family (Holm)": "family", "task": "task", "metric": "metric", "a": "a", "b": "b", "n seeds": "n",
+        "mean a - b [95% t-CI]": lambda r: tb.fmt_ci(r["mean_diff"], r["diff_lo"], r["diff_hi"]),
+        "Wilcoxon W": lambda r: tb.fmt(r["W"], 1), "p (Holm)": lambda r: tb.fmt_p(r["p_adj_holm"]),
+        "significant": "sig",
+    })
+
+
+def report_lines(ev: ArmEvidence) -> list[str]:
+    cfg: Mapping[str, Any] = ev.config
+    lines = [f"# Arm `{ev.arm.name}`: {ev.arm.paper}\n",
+             f"- Command: `{ev.arm.command()}`",
+             f"- Progress: {ev.progress_text()}.",
+             f"- Configuration: field {cfg.get('field')}, sign {cfg.get('sign')}, "
+             f"{'reference-compat' if cfg.get('reference_compat') else 'corrected (default)'} mode, functional "
+             f"{cfg.get('functional')}, {cfg.get('epochs')} epochs, {cfg.get('n_train')} training / "
+             f"{cfg.get('n_val')} validation / {cfg.get('n_test')} test trials, batch {cfg.get('batch_size')}, "
+             f"λ = {cfg.get('lam')}, λ_EMD = {cfg.get('lam_emd')}; config hash `{cfg.get('config_hash')}`.",
+             "- Every number below is rebuilt from `records.jsonl` by `python -m benchmarks evidence rebuild`. "
+             "Intervals: 95% Student-t over the finite runs; percentile bootstrap, 10,000 resamples, seed 0. "
+             "**Accuracy** is the final-epoch training accuracy (the paper's); the held-out test accuracy is beside it.",
+             ]
+    controls = [v for v in ev.variants if v in CONTROL_DESCRIPTIONS]
+    if controls:
+        lines.append("- Controls: " + "; ".join(f"`{v}` = {CONTROL_DESCRIPTIONS[v]}" for v in controls) + ".")
+    lines.append("\n![accuracy](figures/accuracy.png)\n\n![metrics](figures/metrics.png)")
+    if ev.comparison is not None:
+        lines.append("\n## Beside the published numbers\n")
+        lines.append("| metric | " + " | ".join(tb.CATEGORY_TEXT[k] for k in tb.COUNTED) + " | other | not run |")
+        lines.append("|---|" + "---|" * (len(tb.COUNTED) + 2))
+        for metric in ("Accuracy",) + GRAPH_METRICS:
+            c = tb.counts(ev.comparison[ev.comparison["metric"] == metric])
+            other = sum(v for k, v in c.items() if k not in tb.COUNTED and k != "not-run")
+            lines.append(f"| {metric} | " + " | ".join(str(c[k]) for k in tb.COUNTED) + f" | {other} | {c['not-run']} |")
+        lines.append("\nCell by cell: `comparison.csv` and `docs/reproduction.md`.")
+    for metric in RUN_METRICS:
+        if metric in ("Test_Accuracy",):
+            continue
+        lines.append(f"\n## {metric}\n")
+        lines += _cell_table(ev, metric)
+    lines.append("\n## Seed-paired comparisons\n")
+    lines.append("Per seed the difference a - b (variants of one seed share its data); Wilcoxon signed-rank, "
+                 "Holm over the pairs of one (task, metric); pairs that differ in one factor"
+                 + (" and the controls' pairs" if controls else "") + ". All rows: `paired.csv`.\n")
+    lines += paired_markdown(ev.paired)
+    bad = [r for r in ev.records if r["status"] != "ok"]
+    lines.append(f"\n## Run status\n\n{len(ev.records) - len(bad)} runs ok, {len(bad)} stopped on non-finite "
+                 "values (no metrics; counted in n, not in n_ok).")
+    return lines

@@ -1,0 +1,249 @@
+"""``docs/reproduction.md``: the paper's tables, our numbers beside the published ones, and the findings beyond.
+
+The document is the hand-written template ``docs/results/reproduction_template.md`` with its ``{{section}}``
+markers replaced by generated sections (:data:`SECTIONS`), each computed from the committed records
+(:mod:`benchmarks._evidence_arm`) and the committed copy of the published numbers (``docs/results/published/``).
+An arm without records is listed as not yet run, with the command that makes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import _evidence_stats as st
+from . import _evidence_tables as tb
+from ._evidence_arm import ArmEvidence, paired_markdown
+from ._evidence_records import ARMS, RecordsError
+from ._schema import GRAPH_METRICS
+
+TEMPLATE = "reproduction_template.md"
+PRECISION_ARM = "6_6_2_sttc-precision"
+PAPER_METRIC = {"Accuracy": "accuracy", "Entropy": "entropy", "Modularity": "modularity",
+                "SmallWorldness": "smallWorldness", "Assortativity": "assortivity"}
+NOTEBOOK_TO_TASK = {v: k for k, v in st.NOTEBOOK_TASK.items()}
+
+Arms = Mapping[str, ArmEvidence]
+
+
+def _not_run(name: str) -> list[str]:
+    arm = ARMS[name]
+    return [f"\n_Arm `{name}`: not yet run._ It is made by `{arm.command()}`, then "
+            f"`python -m benchmarks evidence export runs/{name} --arm {name}` and "
+            "`python -m benchmarks evidence rebuild`."]
+
+
+def _head(ev: ArmEvidence) -> str:
+    return f"\nArm `{ev.arm.name}` (`{ev.arm.command()}`): **{ev.progress_text()}**."
+
+
+def arms_section(arms: Arms) -> list[str]:
+    lines = ["| arm | reproduces | how far it got | command |", "|---|---|---|---|"]
+    for name, arm in ARMS.items():
+        status = arms[name].progress_text() if name in arms else "not yet run"
+        lines.append(f"| `{name}` | {arm.paper} | {status} | `{arm.command()}` |")
+    return lines
+
+
+def _table(arms: Arms, name: str, metric: str, title: str) -> list[str]:
+    if name not in arms:
+        return _not_run(name)
+    ev = arms[name]
+    if ev.comparison is None:
+        return [_head(ev), "\n_The published numbers are not committed (`docs/results/published/`)._"]
+    comp = ev.comparison[ev.comparison["metric"] == metric]
+    lines = [_head(ev), f"\n{title}: {tb.counts_line(tb.counts(comp))}."]
+    return lines + tb.comparison_markdown(comp)
+
+
+def table2_section(arms: Arms) -> list[str]:
+    lines = _table(arms, "compat-free", "Accuracy", "Counts over the 33 cells of Table 2")
+    if "compat-free" in arms:
+        ev = arms["compat-free"]
+        p = ev.paired[(ev.paired["metric"] == "Accuracy") & (ev.paired["family"] == "one factor")]
+        lines += ["\nSeed-paired comparisons of each prior (arm `compat-free`, Accuracy; pairs of variants that "
+                  "differ in one factor; per seed the difference a - b; Wilcoxon signed-rank, Holm over the pairs "
+                  "of one task):\n"]
+        lines += paired_markdown(p)
+    return lines
+
+
+def table3_section(arms: Arms) -> list[str]:
+    return _table(arms, "compat-nonneg", "Accuracy", "Counts over the 33 cells of Table 3")
+
+
+def graph_section(arms: Arms) -> list[str]:
+    lines = []
+    for name, table in (("compat-free", "Table 2"), ("compat-nonneg", "Table 3")):
+        lines.append(f"\n### Graph metrics of the {table} arm\n")
+        if name not in arms or arms[name].comparison is None:
+            lines += _not_run(name) if name not in arms else ["_published numbers not committed_"]
+            continue
+        ev = arms[name]
+        lines.append(_head(ev))
+        total = tb.counts(ev.comparison[ev.comparison["metric"].isin(GRAPH_METRICS)])
+        lines.append(f"\nCounts over all four graph metrics (132 cells): {tb.counts_line(total)}.")
+        for metric in GRAPH_METRICS:
+            comp = ev.comparison[ev.comparison["metric"] == metric]
+            lines.append(f"\n#### {metric} ({table} arm)\n\nCounts: {tb.counts_line(tb.counts(comp))}.")
+            lines += tb.comparison_markdown(comp)
+    return lines
+
+
+def simple_effects_section(arms: Arms) -> list[str]:
+    if "compat-free" not in arms:
+        return _not_run("compat-free")
+    ev = arms["compat-free"]
+    se = ev.simple_effects or {}
+    kw, mwu = se.get("kruskal", pd.DataFrame()), se.get("mannwhitney", pd.DataFrame())
+    if kw.empty:
+        return [_head(ev), "\n_The published simple-effects tables are not committed (`docs/results/published/`)._"]
+    lines = [_head(ev), "\nThe paper's simple-effects tables (raw/, free arm; tasks in the notebook's numbering: "
+             "1 One-Choice, 2 Go/NoGo, 3 PDM) beside ours from the same tests on our runs. Kruskal-Wallis: the "
+             "decision p < 0.05 compared. Mann-Whitney U pairs (Holm per task, metric and factor): the "
+             "significance decision compared where both sides tested the pair; a pair is tested only after a "
+             "significant omnibus, so a pair can be tested on one side only. While the arm is incomplete, a context "
+             "may hold fewer levels in ours than in the paper's, and a context without our runs is *not run yet*.\n",
+             "| metric | KW: same decision | KW: differ | KW: undefined | KW: not run yet | MWU: same | MWU: differ "
+             "| MWU: only published | MWU: only ours | MWU: not run yet |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    kw_keys, mwu_keys = ("same", "differ", "undefined", "not run yet"), ("same", "differ", "only published",
+                                                                         "only ours", "not run yet")
+
+    def row(label: str, a: dict, b: dict) -> str:
+        return (f"| {label} | " + " | ".join(str(a.get(k, 0)) for k in kw_keys) + " | "
+                + " | ".join(str(b.get(k, 0)) for k in mwu_keys) + " |")
+
+    for metric in sorted(set(kw["metric"])):
+        lines.append(row(metric, st.agreement_counts(kw[kw["metric"] == metric]),
+                         st.agreement_counts(mwu[mwu["metric"] == metric])))
+    lines.append(row("**all**", st.agreement_counts(kw), st.agreement_counts(mwu)))
+    for focus, title in (("w_variant", "init (W)"), ("d_variant", "distance (D)"), ("c_variant", "communicability (C)")):
+        lines.append(f"\n#### Focus factor {title}, accuracy\n")
+        lines += tb.markdown(kw[(kw["metric"] == "accuracy") & (kw["focus"] == focus)], {
+            "task": "task", "context": "context", "H ours": lambda r: tb.fmt(r["H"], 2),
+            "p ours": lambda r: tb.fmt_p(r["p"]), "H paper": lambda r: tb.fmt(r["pub_H"], 2),
+            "p paper": lambda r: tb.fmt_p(r["pub_p"]), "decision": "agree"})
+        lines.append("")
+        lines += tb.markdown(mwu[(mwu["metric"] == "accuracy") & (mwu["focus"] == focus)], {
+            "task": "task", "context": "context", "l1": "l1", "l2": "l2",
+            "p_Holm ours": lambda r: tb.fmt_p(r["p_adj_holm"]), "sig ours": lambda r: r["sig"] if isinstance(r["sig"], str) else "–",
+            "p_Holm paper": lambda r: tb.fmt_p(r["pub_p_adj_holm"]),
+            "sig paper": lambda r: r["pub_sig"] if isinstance(r["pub_sig"], str) else "–", "decision": "agree"})
+    lines.append("\nAll metrics: `docs/results/compat-free/simple_effects_kw.csv`, `simple_effects_mwu.csv`.")
+    return lines
+
+
+def precision_section(arms: Arms, published_dir: Path) -> list[str]:
+    name = "compat-free-precision"
+    if name not in arms:
+        return _not_run(name)
+    ev = arms[name]
+    path = published_dir / "head5_rows_WstarDstarC_by_task_arm.csv"
+    if not path.is_file():
+        return [_head(ev), "\n_The published precision rows are not committed._"]
+    head = pd.read_csv(path)
+    head = head[head["arm"] == PRECISION_ARM]
+    rows = []
+    for metric, col in PAPER_METRIC.items():
+        for nb_task, block in head.groupby("task"):
+            x = block[col].to_numpy(float)
+            x = x[np.isfinite(x)]
+            lo, hi = _t_interval(x)
+            task = NOTEBOOK_TO_TASK[int(nb_task)]
+            s = ev.summary[(ev.summary["metric"] == metric) & (ev.summary["task"] == task)
+                           & (ev.summary["variant"] == "W*D*C")]
+            if s.empty:
+                continue
+            ours = s.iloc[0].to_dict()
+            pub = dict(mean=float(x.mean()) if x.size else np.nan, ci95_lo=lo, ci95_hi=hi)
+            rows.append(dict(metric=metric, task=task, variant="W*D*C", n=int(ours["n"]), n_ok=int(ours["n_ok"]),
+                             mean=ours["mean"], t_lo=ours["t_lo"], t_hi=ours["t_hi"], boot_lo=ours["boot_lo"],
+                             boot_hi=ours["boot_hi"], pub_mean=pub["mean"], pub_lo=lo, pub_hi=hi,
+                             verdict=tb.classify(ours, pub, task=task, metric=metric)))
+    comp = pd.DataFrame(rows).sort_values(["metric", "task"], kind="stable") if rows else pd.DataFrame()
+    lines = [_head(ev), "\nPublished: only the first 5 runs of W*D*C (`raw/head5_rows_WstarDstarC_by_task_arm.csv`, "
+             f"arm `{PRECISION_ARM}`); their mean and 95% t-interval are computed here from those 5 runs."]
+    if comp.empty:
+        return lines + ["\n_No W*D*C records yet._"]
+    lines.append(f"\nCounts: {tb.counts_line(tb.counts(comp))}.")
+    for metric in PAPER_METRIC:
+        lines.append(f"\n#### {metric}")
+        lines += tb.comparison_markdown(comp[comp["metric"] == metric])
+    return lines
+
+
+def _t_interval(x: np.ndarray) -> tuple[float, float]:
+    from connectome_priors.stats import t_interval
+
+    if x.size < 2:
+        return np.nan, np.nan
+    if np.all(x == x[0]):
+        return float(x[0]), float(x[0])
+    return t_interval(x)
+
+
+def _claim(row: pd.Series, arm: str) -> str:
+    diff = tb.fmt_ci(row["mean_diff"], row["diff_lo"], row["diff_hi"])
+    test = (f"arm `{arm}`, {row['metric']}, {row['task']} ({tb.TASK_LABELS[row['task']]}), {int(row['n'])} seeds: "
+            f"{row['a']} − {row['b']} = {diff}; Wilcoxon signed-rank, Holm over the pairs of this (task, metric): "
+            f"p = {tb.fmt_p(row['p_adj_holm'])}")
+    if row["sig"] != "YES":
+        n = int(row["n"])
+        floor = f"; with {n} seeds the smallest attainable p is {tb.fmt_p(2.0 / 2 ** n)}" if 0 < n < 8 else ""
+        return f"- No significant difference between `{row['a']}` and `{row['b']}` ({test}{floor})."
+    word = "higher" if row["mean_diff"] > 0 else "lower"
+    return f"- `{row['a']}` is {word} than `{row['b']}` ({test})."
+
+
+def findings_section(arms: Arms) -> list[str]:
+    if "default-free" not in arms:
+        return _not_run("default-free")
+    ev = arms["default-free"]
+    lines = [_head(ev), "\nHeld-out test accuracy (not the noisy training accuracy) decides here. Every line names "
+             "its arm and test.\n", "\n### Does the functional init help through its diagonal or its structure?\n"]
+    init = ev.paired[(ev.paired["family"] == "init controls") & (ev.paired["metric"] == "Test_Accuracy")]
+    lines += [_claim(r, ev.arm.name) for _, r in init.iterrows()] or ["- _the control variants have no records yet_"]
+    lines.append("\n### Which effects of D* survive true geometry?\n")
+    lines.append("In compat mode D* comes from scrambled coordinates (unrelated to geometry); the default mode uses "
+                 "true soma distances. Pairs that differ only in D* vs the grid D, held-out test accuracy:\n")
+    other = arms.get("compat-free")
+    for arm_ev in (other, ev):
+        if arm_ev is None:
+            lines.append("- arm `compat-free`: not yet run")
+            continue
+        d = st.paired(arm_ev.tidy, st.DISTANCE_PAIRS, ("Test_Accuracy",))
+        lines += [_claim(r, arm_ev.arm.name) for _, r in d.iterrows()]
+    lines.append("\nAll one-factor pairs of this arm: `docs/results/default-free/paired.csv`.")
+    return lines
+
+
+SECTIONS: dict[str, Callable[..., list[str]]] = {
+    "arms": lambda arms, pub: arms_section(arms),
+    "table2": lambda arms, pub: table2_section(arms),
+    "table3": lambda arms, pub: table3_section(arms),
+    "graph": lambda arms, pub: graph_section(arms),
+    "simple_effects": lambda arms, pub: simple_effects_section(arms),
+    "precision": precision_section,
+    "findings": lambda arms, pub: findings_section(arms),
+}
+
+
+def render(template_path: Path, arms: Arms, published_dir: Path) -> str:
+    """The template with every ``{{section}}`` replaced; every marker must occur exactly once."""
+    try:
+        text = Path(template_path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RecordsError(f"{template_path}: the hand-written template of docs/reproduction.md is unreadable "
+                           f"({exc})") from None
+    for key, make in SECTIONS.items():
+        marker = "{{" + key + "}}"
+        if text.count(marker) != 1:
+            raise RecordsError(f"{template_path}: marker {marker} must occur exactly once "
+                               f"(found {text.count(marker)})")
+        text = text.replace(marker, "\n".join(make(arms, published_dir)).strip("\n"))
+    return text
+

@@ -1,0 +1,252 @@
+"""Committed run records: the arms of the reproduction, and run store <-> ``records.jsonl``.
+
+A *record* is one finished run of the run store (``<store>/runs/<Task>/<variant-slug>/seed_NNNN.json``,
+:mod:`benchmarks._store`) without what is machine-specific or not reproducible: the per-epoch ``history``
+(kept in the store; the evidence uses final metrics only), the timings ``cell_train_s``/``metrics_s`` and the
+weight-file name ``w_rec_file``. Everything else is kept as stored: ``variant, task, seed, status, metrics``
+(NaN stored as ``null``), ``config_hash``, ``run_key``, ``factors``, ``data_seeds``, ``cell_seeds``, ...
+
+``docs/results/<arm>/records.jsonl`` holds one record per line, sorted by (task, variant in canonical order,
+seed), as compact JSON with sorted keys, so the same runs always give the same bytes.
+``docs/results/<arm>/config.json`` is the store's ``config.json`` without ``created`` and ``data_dir``.
+
+:func:`import_records` writes the records back as a run store (JSONs only, no ``.npz``): ``run_ablation``
+resumes from it (a run is finished when its JSON exists) and ``python -m benchmarks report`` works on it
+(weights are not needed for either; graph metrics are in the records).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ._schema import TASKS
+from ._store import RUN_STORE, atomic_write_bytes, load_config
+from ._variants import variant_names
+
+DROPPED_RUN_KEYS = ("history", "cell_train_s", "metrics_s", "w_rec_file", "w_rec")
+DROPPED_CONFIG_KEYS = ("created", "data_dir")
+REQUIRED_RUN_KEYS = ("task", "variant", "seed", "status", "metrics", "config_hash")
+RECORDS = "records.jsonl"
+CONFIG = "config.json"
+
+
+class RecordsError(ValueError):
+    """A records file or run store that cannot be used; the message names the file (and line)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Arm:
+    """One arm of the reproduction: how its runs are made and what it is compared with."""
+
+    name: str
+    sign: str
+    reference_compat: bool
+    seeds: int
+    controls: bool = False
+    functional: str = "corr"
+    paper: str = ""  # what of the paper it reproduces
+
+    def command(self) -> str:
+        """The exact command that produces (or resumes) this arm's run store."""
+        parts = ["python -m benchmarks ablation --field 6_6_2 --epochs 10", f"--seeds {self.seeds}"]
+        if self.reference_compat:
+            parts.append("--reference-compat")
+        parts.append(f"--sign {self.sign}")
+        if self.functional != "corr":
+            parts.append(f"--functional {self.functional}")
+        if self.controls:
+            parts.append("--controls")
+        parts.append(f"--out runs/{self.name}")
+        return " ".join(parts)
+
+    def variants(self) -> list[str]:
+        return variant_names(controls=self.controls)
+
+    def planned(self) -> int:
+        return len(self.variants()) * len(TASKS) * self.seeds
+
+    def check_config(self, config: Mapping[str, Any], where: str) -> None:
+        want = {"field": "6_6_2", "epochs": 10, "sign": self.sign, "reference_compat": self.reference_compat,
+                "functional": self.functional, "n_train": 5120, "n_val": 2560, "n_test": 2560}
+        bad = {k: (config.get(k), v) for k, v in want.items() if config.get(k) != v}
+        if bad:
+            raise RecordsError(f"{where} is not arm {self.name!r} (found -> expected: {bad}); "
+                               f"the arm is made by: {self.command()}")
+
+
+ARMS: dict[str, Arm] = {a.name: a for a in (
+    Arm("compat-free", "free", True, 20, paper="Table 2 (free recurrent weights), its graph metrics and the "
+                                               "simple-effects tests S5-S7"),
+    Arm("compat-nonneg", "nonneg", True, 20, paper="Table 3 (nonnegative recurrent weights) and its graph metrics"),
+    Arm("default-free", "free", False, 20, controls=True, paper="beyond the paper: corrected mode with controls"),
+    Arm("default-nonneg", "nonneg", False, 10, paper="beyond the paper: corrected mode, nonnegative weights"),
+    Arm("compat-free-precision", "free", True, 20, functional="precision",
+        paper="the precision arm (published: the first 5 runs of W*D*C only)"),
+)}
+
+
+def get_arm(name: str) -> Arm:
+    if name not in ARMS:
+        raise RecordsError(f"unknown arm {name!r}; choose one of {', '.join(ARMS)}")
+    return ARMS[name]
+
+
+# ------------------------------------------------------------------------------------------ records
+
+
+def _variant_rank(variant: str) -> tuple[int, str]:
+    order = variant_names(controls=True)
+    return (order.index(variant) if variant in order else len(order), variant)
+
+
+def sort_key(record: Mapping[str, Any]) -> tuple:
+    return (str(record["task"]), _variant_rank(str(record["variant"])), int(record["seed"]))
+
+
+def _finite_or_none(obj: Any) -> Any:
+    if isinstance(obj, Mapping):
+        return {str(k): _finite_or_none(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite_or_none(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def compact(run: Mapping[str, Any]) -> dict[str, Any]:
+    """The record of one stored run (see the module docstring)."""
+    return _finite_or_none({k: v for k, v in run.items() if k not in DROPPED_RUN_KEYS})
+
+
+def record_line(record: Mapping[str, Any]) -> str:
+    return json.dumps(record, sort_keys=True, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+
+
+def compact_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in config.items() if k not in DROPPED_CONFIG_KEYS}
+
+
+def _check_run(run: Any, where: str) -> None:
+    if not isinstance(run, Mapping):
+        raise RecordsError(f"{where}: expected a JSON object, got {type(run).__name__}")
+    missing = [k for k in REQUIRED_RUN_KEYS if k not in run]
+    if missing:
+        raise RecordsError(f"{where}: record lacks {missing}")
+    if not isinstance(run["metrics"], Mapping):
+        raise RecordsError(f"{where}: 'metrics' is not an object")
+
+
+def write_records(records: Iterable[Mapping[str, Any]], config: Mapping[str, Any], folder: Path) -> Path:
+    """Write ``records.jsonl`` (sorted) and ``config.json`` into ``folder``; returns the records path."""
+    records = sorted((dict(r) for r in records), key=sort_key)
+    seen = set()
+    for r in records:
+        key = (r["task"], r["variant"], int(r["seed"]))
+        if key in seen:
+            raise RecordsError(f"two runs for {key} in the records of {folder}")
+        seen.add(key)
+    folder = Path(folder)
+    text = "".join(record_line(r) + "\n" for r in records)
+    atomic_write_bytes(folder / RECORDS, text.encode())
+    atomic_write_bytes(folder / CONFIG, (json.dumps(compact_config(config), indent=1, sort_keys=True) + "\n").encode())
+    return folder / RECORDS
+
+
+def read_records(folder: str | os.PathLike) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """``(records, config)`` of ``<folder>/records.jsonl`` and ``config.json``, validated.
+
+    Raises :class:`RecordsError` naming the file and line of anything missing, unparsable, duplicated
+    or made under another configuration (``config_hash``).
+    """
+    folder = Path(folder)
+    config_path, path = folder / CONFIG, folder / RECORDS
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RecordsError(f"{config_path}: missing (export the arm with 'python -m benchmarks evidence "
+                           "export STORE --arm NAME')") from None
+    except (OSError, ValueError) as exc:
+        raise RecordsError(f"{config_path}: unreadable ({exc})") from None
+    if not isinstance(config, dict):
+        raise RecordsError(f"{config_path}: expected a JSON object")
+    try:
+        lines = path.read_text(encoding="utf-8").split("\n")
+    except FileNotFoundError:
+        raise RecordsError(f"{path}: missing (export the arm with 'python -m benchmarks evidence export "
+                           "STORE --arm NAME')") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RecordsError(f"{path}: unreadable ({exc})") from None
+    if lines and lines[-1] == "":
+        lines.pop()
+    records, seen = [], {}
+    for lineno, line in enumerate(lines, 1):
+        where = f"{path}, line {lineno}"
+        try:
+            run = json.loads(line)
+        except ValueError as exc:
+            raise RecordsError(f"{where}: not valid JSON ({exc})") from None
+        _check_run(run, where)
+        if run["config_hash"] != config.get("config_hash"):
+            raise RecordsError(f"{where}: config_hash {run['config_hash']} differs from {config_path} "
+                               f"({config.get('config_hash')})")
+        key = (run["task"], run["variant"], int(run["seed"]))
+        if key in seen:
+            raise RecordsError(f"{where}: duplicate run {key} (first on line {seen[key]})")
+        seen[key] = lineno
+        records.append(run)
+    return records, config
+
+
+def export_store(store: str | os.PathLike, arm: Arm, results_dir: str | os.PathLike) -> tuple[Path, int]:
+    """Export every finished run of ``store`` as ``<results_dir>/<arm>/records.jsonl``; returns (path, n)."""
+    store = Path(store)
+    try:
+        config = load_config(store)
+    except FileNotFoundError as exc:
+        raise RecordsError(str(exc)) from None
+    arm.check_config(config, f"{store}/config.json")
+    try:
+        runs = RUN_STORE.load(store)
+    except RuntimeError as exc:
+        raise RecordsError(str(exc)) from None
+    want = config.get("config_hash")
+    records = []
+    for run in runs:
+        where = str(_run_path(store, run))
+        _check_run(run, where)
+        if run["config_hash"] != want:
+            raise RecordsError(f"{where}: config_hash {run['config_hash']} != {want} of {store}/config.json")
+        records.append(compact(run))
+    path = write_records(records, config, Path(results_dir) / arm.name)
+    return path, len(records)
+
+
+def _run_path(store: Path, run: Mapping[str, Any]) -> Path:
+    try:
+        return RUN_STORE.path(store, run["task"], run["variant"], run["seed"])
+    except (KeyError, TypeError, ValueError):
+        return store / "runs"
+
+
+def import_records(folder: str | os.PathLike, store: str | os.PathLike) -> int:
+    """Write the records of ``folder`` as a run store at ``store`` (JSONs, no weights); returns runs written.
+
+    An existing store must hold the same configuration (``config_hash``); runs already there are kept.
+    """
+    records, config = read_records(folder)
+    store = Path(store)
+    cfg_path = store / CONFIG
+    if cfg_path.exists():
+        old = load_config(store)
+        if old.get("config_hash") != config.get("config_hash"):
+            raise RecordsError(f"{cfg_path}: config_hash {old.get('config_hash')} != "
+                               f"{config.get('config_hash')} of {Path(folder) / CONFIG}; pick another folder")
+    else:
+        atomic_write_bytes(cfg_path, json.dumps(config, indent=1).encode())
+    return sum(bool(RUN_STORE.write(store, r)) for r in records)

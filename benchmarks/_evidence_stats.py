@@ -1,0 +1,120 @@
+"""Statistics of the evidence: the simple-effects tests beside the paper's (S5-S7) and seed-paired comparisons.
+
+All tests are :mod:`connectome_priors.stats` on the records' final metrics (finite values only):
+
+* simple effects (Kruskal-Wallis omnibus per factor with the other two fixed; Mann-Whitney U pairs, Holm per
+  (task, metric, factor)), spelled as the paper's ``raw/simple_effects_*.csv`` (:func:`to_paper_layout`; the
+  paper's raw tables number tasks as its notebook: 1 One-Choice, 2 Go/NoGo, 3 PDM) and joined with them;
+* seed-paired comparisons (Wilcoxon signed-rank, Holm over the pairs of one (task, metric); mean paired
+  difference with its 95 % t-interval): the variants of one seed share that seed's data.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._schema import GRAPH_METRICS
+
+NOTEBOOK_TASK = {"Task1": 1, "Task3": 2, "Task2": 3}  # our (paper) numbering -> the raw tables' numbering
+SIMPLE_EFFECT_METRICS = ("Accuracy", "Loss") + GRAPH_METRICS
+ALPHA = 0.05
+AGREEMENT = ("same", "differ", "only published", "only ours", "undefined", "not run yet")
+KW_KEYS = ["task", "metric", "focus", "context"]
+MWU_KEYS = KW_KEYS + ["l1", "l2"]
+
+# beyond the paper: which part of the functional init helps (default-mode arm with controls)
+INIT_PAIRS = (("W*D*C", "WD*C"), ("W*D*C", "Wdiag-D*C"), ("W*D*C", "W*nodiag-D*C"), ("W*D*C", "Wsurr-D*C"),
+              ("Wdiag-D*C", "WD*C"), ("W*nodiag-D*C", "WD*C"))
+# the distance prior: pairs that differ only in D* (scrambled in compat mode, true geometry by default) vs grid D
+DISTANCE_PAIRS = (("WD*C", "WDC"), ("WD*", "WD"), ("W*D*C*", "W*DC*"))
+
+
+def _finite(df: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
+    keep = df["metric"].isin(metrics) & np.isfinite(df["value"])
+    return df.loc[keep, ["variant", "task", "seed", "metric", "value"]]
+
+
+def _keyed(frame: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    out = frame.copy()
+    for k in keys:
+        out[k] = out[k].map(lambda v: "nan" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
+    return out
+
+
+def simple_effects_vs_published(df: pd.DataFrame, published_dir: Path) -> dict[str, pd.DataFrame]:
+    """Our simple-effects tests beside the paper's: ``{"kruskal": ..., "mannwhitney": ...}``.
+
+    Kruskal-Wallis rows: ``task, metric, focus, context, H, p`` (ours), ``pub_H, pub_p``, ``agree`` (both p < 0.05
+    or both not). Mann-Whitney rows: ``... l1, l2, U, p_adj_holm, sig`` (ours), ``pub_U, pub_p_adj_holm, pub_sig``
+    and ``agree``: ``same``/``differ`` where both tested the pair, ``only published`` / ``only ours`` where one
+    side's omnibus test did not reach 0.05 (pairs are tested only after a significant omnibus), ``not run yet``
+    where our records lack the variants of the context, ``undefined`` where a p-value is NaN (e.g. all values
+    identical). Empty frames if the published tables are not committed.
+    """
+    from connectome_priors.stats import simple_effects, to_paper_layout
+
+    data = _finite(df, SIMPLE_EFFECT_METRICS)
+    ours = simple_effects(data, alpha=ALPHA) if len(data) else {"kruskal": pd.DataFrame(columns=KW_KEYS + ["H", "p"]),
+                                                                 "mannwhitney": pd.DataFrame(columns=MWU_KEYS)}
+    kw = _keyed(to_paper_layout(ours["kruskal"], task_numbers=NOTEBOOK_TASK), KW_KEYS)
+    mwu = _keyed(to_paper_layout(ours["mannwhitney"], task_numbers=NOTEBOOK_TASK), MWU_KEYS)
+    kw_path, mwu_path = published_dir / "simple_effects_KW_omnibus.csv", published_dir / "simple_effects_MWU_pairs_holm.csv"
+    if not (kw_path.is_file() and mwu_path.is_file()):
+        return {"kruskal": pd.DataFrame(), "mannwhitney": pd.DataFrame()}
+    pkw = _keyed(pd.read_csv(kw_path), KW_KEYS).rename(columns={"H": "pub_H", "p": "pub_p"})
+    pmwu = _keyed(pd.read_csv(mwu_path), MWU_KEYS).rename(
+        columns={"U": "pub_U", "p_raw": "pub_p_raw", "p_adj_holm": "pub_p_adj_holm", "sig": "pub_sig"})
+    # only the cells our records cover (tasks and metrics present)
+    covered = set(zip(kw["task"], kw["metric"])) if len(kw) else set()
+    kw_out = pkw[[(t, m) in covered for t, m in zip(pkw["task"], pkw["metric"])]].merge(
+        kw[KW_KEYS + ["H", "p"]], on=KW_KEYS, how="outer")
+    ours_keys = set(kw[KW_KEYS].itertuples(index=False, name=None)) if len(kw) else set()
+    kw_out["agree"] = [
+        "not run yet" if key not in ours_keys else "undefined" if not (np.isfinite(p) and np.isfinite(q))
+        else ("same" if (p < ALPHA) == (q < ALPHA) else "differ")
+        for key, p, q in zip(kw_out[KW_KEYS].itertuples(index=False, name=None), kw_out["p"].astype(float),
+                             kw_out["pub_p"].astype(float))]
+    mwu_out = pmwu[[(t, m) in covered for t, m in zip(pmwu["task"], pmwu["metric"])]].merge(
+        mwu[MWU_KEYS + ["U", "p_raw", "p_adj_holm", "sig"]] if len(mwu) else pd.DataFrame(columns=MWU_KEYS),
+        on=MWU_KEYS, how="outer")
+    agree = []
+    for key, ours_sig, pub_sig in zip(mwu_out[KW_KEYS].itertuples(index=False, name=None),
+                                      mwu_out.get("sig", pd.Series(dtype=object)), mwu_out["pub_sig"]):
+        ours_t, pub_t = isinstance(ours_sig, str), isinstance(pub_sig, str)
+        agree.append("same" if ours_t and pub_t and ours_sig == pub_sig else "differ" if ours_t and pub_t
+                     else "not run yet" if key not in ours_keys else "only published" if pub_t else "only ours")
+    mwu_out["agree"] = agree
+    order = lambda f: f.sort_values(list(f.columns[:4]) + [c for c in ("l1", "l2") if c in f], kind="stable")  # noqa: E731
+    return {"kruskal": order(kw_out).reset_index(drop=True), "mannwhitney": order(mwu_out).reset_index(drop=True)}
+
+
+def agreement_counts(frame: pd.DataFrame) -> dict[str, int]:
+    if frame.empty:
+        return {}
+    c = frame["agree"].value_counts().to_dict()
+    return {k: int(c[k]) for k in AGREEMENT if k in c}
+
+
+def paired(df: pd.DataFrame, pairs: Sequence[tuple[str, str]] | None, metrics: Sequence[str]) -> pd.DataFrame:
+    """Seed-paired comparisons (:func:`connectome_priors.stats.paired_comparisons`) of ``pairs`` (default: the
+    pairs that differ in one factor) for ``metrics``; pairs whose variants are absent are skipped."""
+    from connectome_priors.stats import PAIRED_COLUMNS, one_factor_pairs, paired_comparisons
+
+    data = _finite(df, metrics)
+    if data.empty:
+        return pd.DataFrame(columns=list(PAIRED_COLUMNS))
+    present = set(data["variant"])
+    chosen = one_factor_pairs(present) if pairs is None else [(a, b) for a, b in pairs if {a, b} <= present]
+    if not chosen:
+        return pd.DataFrame(columns=list(PAIRED_COLUMNS))
+    out = paired_comparisons(data, chosen, alpha=ALPHA)
+    metric_rank = {m: i for i, m in enumerate(metrics)}
+    pair_rank = {p: i for i, p in enumerate(chosen)}
+    key = pd.DataFrame({"m": out["metric"].map(metric_rank), "t": out["task"],
+                        "p": [pair_rank[(a, b)] for a, b in zip(out["a"], out["b"])]})
+    return out.loc[key.sort_values(["m", "t", "p"], kind="stable").index].reset_index(drop=True)

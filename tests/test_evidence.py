@@ -1,0 +1,221 @@
+"""The committed evidence (issue 11): run store -> records -> rebuilt tables, figures and docs/reproduction.md.
+
+Byte identity is the contract: the same records give the same bytes, and the committed files under docs/ are
+exactly what ``python -m benchmarks evidence rebuild`` makes from the committed records.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmarks import _evidence as ev
+from benchmarks import _evidence_tables as tb
+from benchmarks._evidence_records import (ARMS, RecordsError, export_store, import_records, read_records)
+from benchmarks._schema import AblationConfig, run_key
+from benchmarks._store import RUN_STORE, claim_out_dir
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "docs" / "results"
+VARIANTS = ("W*D*C", "WD*C", "WDC", "W")
+TASKS = ("Task1", "Task3")
+SEEDS = (0, 1, 2, 3)
+
+
+def _make_store(folder: Path, sign: str = "free", compat: bool = True,
+                variants: tuple[str, ...] = VARIANTS) -> AblationConfig:
+    """A tiny synthetic store: 4 variants x 2 tasks x 4 seeds, one diverged run, weights and timings."""
+    config = AblationConfig(seeds=SEEDS, tasks=TASKS, variants=variants, sign=sign, reference_compat=compat,
+                            data_dir="/some/machine/path")
+    claim_out_dir(folder, config)
+    rng = np.random.default_rng(7)
+    metrics = ("Accuracy", "Loss", "Task_Loss", "Penalty", "Validation_Accuracy", "Validation_Loss",
+               "Validation_Task_Loss", "Test_Accuracy", "Test_Loss", "Entropy", "Modularity", "SmallWorldness",
+               "Assortativity")
+    for task in TASKS:
+        for vi, variant in enumerate(variants):
+            for seed in SEEDS:
+                diverged = (task, variant, seed) == ("Task3", "WDC", 2)
+                values = {m: (math.nan if diverged else float(rng.uniform(0.4, 1.0)) + 0.05 * vi) for m in metrics}
+                RUN_STORE.write(folder, {
+                    "variant": variant, "task": task, "seed": seed, "status": "nan loss" if diverged else "ok",
+                    "config_hash": config.config_hash(), "run_key": run_key(config, variant, task, seed),
+                    "metrics": values, "history": {"train_acc": [0.5, values["Accuracy"]]},
+                    "cell_seeds": list(SEEDS), "cell_train_s": float(rng.uniform(1, 9)), "metrics_s": 0.1,
+                    "data_seeds": {"train": seed}, "w_rec": np.zeros((2, 2), np.float32),
+                })
+    return config
+
+
+def _results_with_template(tmp: Path) -> Path:
+    results = tmp / "docs" / "results"
+    results.mkdir(parents=True)
+    shutil.copy2(RESULTS / "reproduction_template.md", results / "reproduction_template.md")
+    shutil.copytree(RESULTS / "published", results / "published")
+    return results
+
+
+def _snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("evidence")
+    _make_store(tmp / "store")
+    results = _results_with_template(tmp)
+    export_store(tmp / "store", ARMS["compat-free"], results)
+    ev.rebuild(results)
+    return tmp, results
+
+
+def test_records_are_compact_sorted_and_machine_free(built):
+    tmp, results = built
+    lines = (results / "compat-free" / "records.jsonl").read_text().splitlines()
+    assert len(lines) == len(VARIANTS) * len(TASKS) * len(SEEDS)
+    records = [json.loads(line) for line in lines]
+    assert [(r["task"], VARIANTS.index(r["variant"]), r["seed"]) for r in records] == sorted(
+        (t, VARIANTS.index(v), s) for t in TASKS for v in VARIANTS for s in SEEDS)
+    for r in records:
+        assert not {"history", "cell_train_s", "metrics_s", "w_rec_file"} & set(r)
+    diverged = [r for r in records if r["status"] != "ok"]
+    assert len(diverged) == 1 and diverged[0]["metrics"]["Accuracy"] is None
+    config = json.loads((results / "compat-free" / "config.json").read_text())
+    assert "created" not in config and "data_dir" not in config
+    assert "/some/machine" not in (results / "compat-free" / "records.jsonl").read_text()
+
+
+def test_rebuild_is_byte_for_byte_deterministic(built):
+    tmp, results = built
+    doc = results.parent / "reproduction.md"
+    before = _snapshot(results) | {"reproduction.md": doc.read_bytes()}
+    assert {"compat-free/summary.csv", "compat-free/runs.csv", "compat-free/report.md",
+            "compat-free/figures/accuracy.png", "compat-free/figures/metrics.png"} <= set(before)
+    ev.rebuild(results)
+    after = _snapshot(results) | {"reproduction.md": doc.read_bytes()}
+    assert before == after
+    text = doc.read_text()
+    assert str(tmp) not in text and "{{" not in text.split("-->", 1)[1]
+    assert "4 of 20 seeds per cell" in text  # how far the arm got, in plain words
+    assert "_Arm `compat-nonneg`: not yet run._" in text and ARMS["compat-nonneg"].command() in text
+    summary = pd.read_csv(results / "compat-free" / "summary.csv")
+    cell = summary[(summary.task == "Task3") & (summary.variant == "WDC") & (summary.metric == "Accuracy")].iloc[0]
+    assert (cell.n, cell.n_ok) == (4, 3) and cell.t_lo < cell["mean"] < cell.t_hi and cell.boot_lo <= cell.boot_hi
+
+
+def test_import_then_export_round_trips_and_resumes(built, tmp_path):
+    _, results = built
+    store = tmp_path / "store"
+    assert import_records(results / "compat-free", store) == len(VARIANTS) * len(TASKS) * len(SEEDS)
+    assert not list(store.rglob("*.npz"))  # the records carry no weights; nothing needs them
+    again = tmp_path / "results"
+    export_store(store, ARMS["compat-free"], again)
+    for name in ("records.jsonl", "config.json"):
+        assert (again / "compat-free" / name).read_bytes() == (results / "compat-free" / name).read_bytes()
+    # run_ablation resumes from the imported store: every imported run counts as finished
+    from benchmarks._ablation import pending_cells
+
+    config = AblationConfig(seeds=SEEDS + (4,), tasks=TASKS, variants=VARIANTS, reference_compat=True)
+    todo = pending_cells(config, RUN_STORE.finished(store))
+    assert {seeds[0] for _, _, seeds in todo} == {4} and len(todo) == len(VARIANTS) * len(TASKS)
+    assert import_records(results / "compat-free", store) == 0  # idempotent
+
+
+def test_verdict_counts_hand_checked():
+    pub = pd.DataFrame([
+        # sign, metric, task, variant, mean, lo, hi
+        ("none", "Accuracy", "Task1", "W*D*C", 0.90, 0.85, 0.95),   # ours 0.92 -> inside
+        ("none", "Accuracy", "Task1", "WD*C", 0.90, 0.85, 0.95),    # ours 0.70 [0.50, 0.90] -> overlap
+        ("none", "Accuracy", "Task1", "WDC", 0.90, 0.85, 0.95),     # ours 0.60 [0.55, 0.65] -> outside
+        ("none", "Accuracy", "Task1", "W", 0.628, 0.626, 0.630),    # ours 0.615 [0.61, 0.62] -> no-memory
+        ("none", "Accuracy", "Task1", "WD", 0.238, math.nan, math.nan),  # ours 0.24 -> identical-same
+        ("none", "Accuracy", "Task1", "WD*", 0.90, 0.85, 0.95),     # ours: every run diverged
+        ("none", "Entropy", "Task1", "W", 0.628, 0.626, 0.630),     # ours 0.615: not accuracy -> outside
+    ], columns=["sign_constraint", "metric", "task", "variant", "mean", "ci95_lo", "ci95_hi"])
+    ours = pd.DataFrame([
+        ("Task1", "Accuracy", "W*D*C", 5, 5, 0.92, 0.90, 0.94),
+        ("Task1", "Accuracy", "WD*C", 5, 5, 0.70, 0.50, 0.90),
+        ("Task1", "Accuracy", "WDC", 5, 5, 0.60, 0.55, 0.65),
+        ("Task1", "Accuracy", "W", 5, 5, 0.615, 0.61, 0.62),
+        ("Task1", "Accuracy", "WD", 5, 5, 0.24, 0.24, 0.24),
+        ("Task1", "Accuracy", "WD*", 5, 0, math.nan, math.nan, math.nan),
+        ("Task1", "Entropy", "W", 5, 5, 0.615, 0.61, 0.62),
+    ], columns=["task", "metric", "variant", "n", "n_ok", "mean", "t_lo", "t_hi"]).assign(boot_lo=0.0, boot_hi=1.0)
+    comp = tb.compare(ours, pub, "free", metrics=("Accuracy", "Entropy"))
+    got = {(r.metric, r.variant): r.verdict for r in comp.itertuples() if r.verdict != "not-run"}
+    assert got == {("Accuracy", "W*D*C"): "inside", ("Accuracy", "WD*C"): "overlap",
+                   ("Accuracy", "WDC"): "outside", ("Accuracy", "W"): "no-memory",
+                   ("Accuracy", "WD"): "identical-same", ("Accuracy", "WD*"): "diverged",
+                   ("Entropy", "W"): "outside"}
+    c = tb.counts(comp[comp.metric == "Accuracy"])
+    assert (c["inside"], c["overlap"], c["outside"], c["no-memory"]) == (1, 1, 1, 1)
+    assert c["not-run"] == 33 - 6
+    assert "inside the published CI: **1**" in tb.counts_line(c)
+
+
+def test_missing_and_corrupt_records_are_named(built, tmp_path):
+    _, results = built
+    folder = tmp_path / "compat-free"
+    with pytest.raises(RecordsError, match="config.json: missing"):
+        read_records(folder)
+    shutil.copytree(results / "compat-free", folder)
+    (folder / "records.jsonl").unlink()
+    with pytest.raises(RecordsError, match=r"records\.jsonl: missing"):
+        read_records(folder)
+    lines = (results / "compat-free" / "records.jsonl").read_text().splitlines()
+    (folder / "records.jsonl").write_text(lines[0] + "\n" + lines[1][:-5] + "\n")
+    with pytest.raises(RecordsError, match=r"records\.jsonl, line 2: not valid JSON"):
+        read_records(folder)
+    (folder / "records.jsonl").write_text(lines[0] + "\n" + lines[0] + "\n")
+    with pytest.raises(RecordsError, match=r"line 2: duplicate run"):
+        read_records(folder)
+    (folder / "records.jsonl").write_text(lines[0].replace('"config_hash":"', '"config_hash":"x') + "\n")
+    with pytest.raises(RecordsError, match=r"line 1: config_hash"):
+        read_records(folder)
+    (folder / "records.jsonl").write_text('{"task": "Task1"}\n')
+    with pytest.raises(RecordsError, match=r"line 1: record lacks"):
+        read_records(folder)
+    assert ev.main(["rebuild", str(tmp_path / "nowhere")]) == 2
+
+
+def test_export_refuses_a_store_of_another_arm(tmp_path):
+    _make_store(tmp_path / "store", sign="nonneg")
+    with pytest.raises(RecordsError, match="is not arm 'compat-free'"):
+        export_store(tmp_path / "store", ARMS["compat-free"], tmp_path / "results")
+
+
+def test_committed_results_rebuild_byte_for_byte():
+    """Every number in docs/ comes from a committed record: the rebuild reproduces the committed files."""
+    if not list(RESULTS.glob("*/records.jsonl")):
+        pytest.skip("no committed records yet")
+    out = ev.check(RESULTS)
+    assert out["differ"] == [] and out["missing"] == [], out
+    assert "reproduction.md" in out["identical"]
+
+
+def test_findings_name_arm_and_test(tmp_path):
+    """The default-mode arm with controls feeds the findings; every claim names its arm and test."""
+    variants = ("W*D*C", "WD*C", "WDC", "Wdiag-D*C", "W*nodiag-D*C", "Wsurr-D*C")
+    _make_store(tmp_path / "store", compat=False, variants=variants)
+    results = _results_with_template(tmp_path)
+    export_store(tmp_path / "store", ARMS["default-free"], results)
+    ev.rebuild(results)
+    text = (results.parent / "reproduction.md").read_text()
+    findings = text.split("## Findings beyond the paper", 1)[1].split("## Rebuilding", 1)[0]
+    claims = [line for line in findings.splitlines() if line.startswith("- ")]
+    assert len(claims) >= 4 * len(TASKS)  # the four init controls' pairs, per task (+ the D* pairs present)
+    assert all("arm `default-free`" in c and "Wilcoxon signed-rank, Holm" in c for c in claims
+               if "compat-free" not in c)
+    assert "Wdiag-D*C" in findings and "not yet run" in text.split("## Table 2", 1)[1].split("## Table 3", 1)[0]
+
+
+def test_registered_as_a_benchmarks_command():
+    from benchmarks.__main__ import COMMANDS
+
+    assert COMMANDS["evidence"][0] == "benchmarks._evidence:main"

@@ -180,7 +180,7 @@ def report_lines(ev: ArmEvidence) -> list[str]:
     for metric in RUN_METRICS:
         if metric in ("Test_Accuracy",):
             continue
-        lines.append(f"\n## {metric}\n")
+        lines.append(f"\n## {metric}")
         lines += _cell_table(ev, metric)
     lines.append("\n## Seed-paired comparisons\n")
     lines.append("Per seed the difference a - b (variants of one seed share its data); Wilcoxon signed-rank, "

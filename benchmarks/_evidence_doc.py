@@ -78,7 +78,7 @@ def table3_section(arms: Arms) -> list[str]:
 def graph_section(arms: Arms) -> list[str]:
     lines = []
     for name, table in (("compat-free", "Table 2"), ("compat-nonneg", "Table 3")):
-        lines.append(f"\n### Graph metrics of the {table} arm\n")
+        lines.append(f"\n### Graph metrics of the {table} arm")
         if name not in arms or arms[name].comparison is None:
             lines += _not_run(name) if name not in arms else ["_published numbers not committed_"]
             continue

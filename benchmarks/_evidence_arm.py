@@ -57,12 +57,23 @@ class ArmEvidence:
                     started=sum(v > 0 for v in values), min=min(values), max=max(values), target=self.arm.seeds,
                     ok=sum(r["status"] == "ok" for r in self.records))
 
+    def seeds_per_cell(self) -> dict[int, int]:
+        """Number of finished seeds -> number of (task, variant) cells with that many, most seeds first."""
+        per_cell = {(t, v): 0 for t in TASKS for v in self.variants}
+        for r in self.records:
+            per_cell[(r["task"], r["variant"])] = per_cell.get((r["task"], r["variant"]), 0) + 1
+        hist: dict[int, int] = {}
+        for k in per_cell.values():
+            hist[k] = hist.get(k, 0) + 1
+        return dict(sorted(hist.items(), reverse=True))
+
     def progress_text(self) -> str:
-        p = self.progress()
-        if p["min"] == p["max"]:
+        p, hist = self.progress(), self.seeds_per_cell()
+        if len(hist) == 1:
             seeds = f"{p['min']} of {p['target']} seeds per cell"
         else:
-            seeds = f"{p['min']} to {p['max']} of {p['target']} seeds per cell ({p['started']} of {p['cells']} cells started)"
+            seeds = (f"{p['max']} of {p['target']} seeds per cell in {hist[p['max']]} of {p['cells']} cells ("
+                     + ", ".join(f"{k} seeds in {c}" for k, c in hist.items() if k != p["max"]) + ")")
         return f"{seeds}; {p['runs']} of {p['planned']} runs finished ({p['ok']} ok)"
 
 
@@ -135,8 +146,9 @@ def _cell_table(ev: ArmEvidence, metric: str) -> list[str]:
         }
         if metric == "Accuracy":
             t = test[test["task"] == task].set_index("variant")
-            cols["held-out test accuracy"] = lambda r: (tb.fmt_ci(*(t.loc[r["variant"], k] for k in ("mean", "t_lo", "t_hi")))
-                                                        if r["variant"] in t.index else "–")
+            cols["held-out test accuracy"] = lambda r: (
+                tb.fmt_ci(*(t.loc[r["variant"], k] for k in ("mean", "t_lo", "t_hi"))) if r["variant"] in t.index
+                else "–")
         lines += tb.markdown(rows, cols)
     return lines
 
@@ -162,7 +174,8 @@ def report_lines(ev: ArmEvidence) -> list[str]:
              f"λ = {cfg.get('lam')}, λ_EMD = {cfg.get('lam_emd')}; config hash `{cfg.get('config_hash')}`.",
              "- Every number below is rebuilt from `records.jsonl` by `python -m benchmarks evidence rebuild`. "
              "Intervals: 95% Student-t over the finite runs; percentile bootstrap, 10,000 resamples, seed 0. "
-             "**Accuracy** is the final-epoch training accuracy (the paper's); the held-out test accuracy is beside it.",
+             "**Accuracy** is the final-epoch training accuracy (the paper's); the held-out test accuracy is "
+             "beside it.",
              ]
     controls = [v for v in ev.variants if v in CONTROL_DESCRIPTIONS]
     if controls:
@@ -175,7 +188,8 @@ def report_lines(ev: ArmEvidence) -> list[str]:
         for metric in ("Accuracy",) + GRAPH_METRICS:
             c = tb.counts(ev.comparison[ev.comparison["metric"] == metric])
             other = sum(v for k, v in c.items() if k not in tb.COUNTED and k != "not-run")
-            lines.append(f"| {metric} | " + " | ".join(str(c[k]) for k in tb.COUNTED) + f" | {other} | {c['not-run']} |")
+            lines.append(f"| {metric} | " + " | ".join(str(c[k]) for k in tb.COUNTED)
+                         + f" | {other} | {c['not-run']} |")
         lines.append("\nCell by cell: `comparison.csv` and `docs/reproduction.md`.")
     for metric in RUN_METRICS:
         if metric in ("Test_Accuracy",):

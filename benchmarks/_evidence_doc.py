@@ -41,10 +41,10 @@ def _head(ev: ArmEvidence) -> str:
 
 
 def arms_section(arms: Arms) -> list[str]:
-    lines = ["| arm | reproduces | how far it got | command |", "|---|---|---|---|"]
+    lines = ["| issue arm | arm | reproduces | how far it got | command |", "|---|---|---|---|---|"]
     for name, arm in ARMS.items():
         status = arms[name].progress_text() if name in arms else "not yet run"
-        lines.append(f"| `{name}` | {arm.paper} | {status} | `{arm.command()}` |")
+        lines.append(f"| {arm.issue_arm} | `{name}` | {arm.paper} | {status} | `{arm.command()}` |")
     return lines
 
 
@@ -121,7 +121,8 @@ def simple_effects_section(arms: Arms) -> list[str]:
         lines.append(row(metric, st.agreement_counts(kw[kw["metric"] == metric]),
                          st.agreement_counts(mwu[mwu["metric"] == metric])))
     lines.append(row("**all**", st.agreement_counts(kw), st.agreement_counts(mwu)))
-    for focus, title in (("w_variant", "init (W)"), ("d_variant", "distance (D)"), ("c_variant", "communicability (C)")):
+    for focus, title in (("w_variant", "init (W)"), ("d_variant", "distance (D)"),
+                         ("c_variant", "communicability (C)")):
         lines.append(f"\n#### Focus factor {title}, accuracy\n")
         lines += tb.markdown(kw[(kw["metric"] == "accuracy") & (kw["focus"] == focus)], {
             "task": "task", "context": "context", "H ours": lambda r: tb.fmt(r["H"], 2),
@@ -130,7 +131,8 @@ def simple_effects_section(arms: Arms) -> list[str]:
         lines.append("")
         lines += tb.markdown(mwu[(mwu["metric"] == "accuracy") & (mwu["focus"] == focus)], {
             "task": "task", "context": "context", "l1": "l1", "l2": "l2",
-            "p_Holm ours": lambda r: tb.fmt_p(r["p_adj_holm"]), "sig ours": lambda r: r["sig"] if isinstance(r["sig"], str) else "–",
+            "p_Holm ours": lambda r: tb.fmt_p(r["p_adj_holm"]),
+            "sig ours": lambda r: r["sig"] if isinstance(r["sig"], str) else "–",
             "p_Holm paper": lambda r: tb.fmt_p(r["pub_p_adj_holm"]),
             "sig paper": lambda r: r["pub_sig"] if isinstance(r["pub_sig"], str) else "–", "decision": "agree"})
     lines.append("\nAll metrics: `docs/results/compat-free/simple_effects_kw.csv`, `simple_effects_mwu.csv`.")

@@ -51,6 +51,7 @@ class Arm:
     controls: bool = False
     functional: str = "corr"
     paper: str = ""  # what of the paper it reproduces
+    issue_arm: str = "–"  # the arm's number in issue 11
 
     def command(self) -> str:
         """The exact command that produces (or resumes) this arm's run store."""
@@ -81,11 +82,14 @@ class Arm:
 
 
 ARMS: dict[str, Arm] = {a.name: a for a in (
-    Arm("compat-free", "free", True, 20, paper="Table 2 (free recurrent weights), its graph metrics and the "
-                                               "simple-effects tests S5-S7"),
-    Arm("compat-nonneg", "nonneg", True, 20, paper="Table 3 (nonnegative recurrent weights) and its graph metrics"),
-    Arm("default-free", "free", False, 20, controls=True, paper="beyond the paper: corrected mode with controls"),
-    Arm("default-nonneg", "nonneg", False, 10, paper="beyond the paper: corrected mode, nonnegative weights"),
+    Arm("compat-free", "free", True, 20, issue_arm="1",
+        paper="Table 2 (free recurrent weights), its graph metrics and the simple-effects tests S5-S7"),
+    Arm("compat-nonneg", "nonneg", True, 20, issue_arm="2",
+        paper="Table 3 (nonnegative recurrent weights) and its graph metrics"),
+    Arm("default-free", "free", False, 20, controls=True, issue_arm="3",
+        paper="beyond the paper: corrected mode with controls"),
+    Arm("default-nonneg", "nonneg", False, 10, issue_arm="4",
+        paper="beyond the paper: corrected mode, nonnegative weights"),
     Arm("compat-free-precision", "free", True, 20, functional="precision",
         paper="the precision arm (published: the first 5 runs of W*D*C only)"),
 )}

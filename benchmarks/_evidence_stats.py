@@ -63,7 +63,8 @@ def simple_effects_vs_published(df: pd.DataFrame, published_dir: Path) -> dict[s
                                                                  "mannwhitney": pd.DataFrame(columns=MWU_KEYS)}
     kw = _keyed(to_paper_layout(ours["kruskal"], task_numbers=NOTEBOOK_TASK), KW_KEYS)
     mwu = _keyed(to_paper_layout(ours["mannwhitney"], task_numbers=NOTEBOOK_TASK), MWU_KEYS)
-    kw_path, mwu_path = published_dir / "simple_effects_KW_omnibus.csv", published_dir / "simple_effects_MWU_pairs_holm.csv"
+    kw_path = published_dir / "simple_effects_KW_omnibus.csv"
+    mwu_path = published_dir / "simple_effects_MWU_pairs_holm.csv"
     if not (kw_path.is_file() and mwu_path.is_file()):
         return {"kruskal": pd.DataFrame(), "mannwhitney": pd.DataFrame()}
     pkw = _keyed(pd.read_csv(kw_path), KW_KEYS).rename(columns={"H": "pub_H", "p": "pub_p"})
@@ -89,8 +90,8 @@ def simple_effects_vs_published(df: pd.DataFrame, published_dir: Path) -> dict[s
         agree.append("same" if ours_t and pub_t and ours_sig == pub_sig else "differ" if ours_t and pub_t
                      else "not run yet" if key not in ours_keys else "only published" if pub_t else "only ours")
     mwu_out["agree"] = agree
-    order = lambda f: f.sort_values(list(f.columns[:4]) + [c for c in ("l1", "l2") if c in f], kind="stable")  # noqa: E731
-    return {"kruskal": order(kw_out).reset_index(drop=True), "mannwhitney": order(mwu_out).reset_index(drop=True)}
+    return {"kruskal": kw_out.sort_values(KW_KEYS, kind="stable").reset_index(drop=True),
+            "mannwhitney": mwu_out.sort_values(MWU_KEYS, kind="stable").reset_index(drop=True)}
 
 
 def agreement_counts(frame: pd.DataFrame) -> dict[str, int]:

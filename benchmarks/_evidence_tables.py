@@ -76,7 +76,8 @@ def _order(frame: pd.DataFrame) -> pd.DataFrame:
 
 def summary(df: pd.DataFrame) -> pd.DataFrame:
     """Per (task, metric, variant): runs ``n``, finite values ``n_ok``, and over those the mean, sd, 95 % t-CI
-    (``t_lo``/``t_hi``) and percentile bootstrap CI (10,000 resamples, seed 0; :func:`connectome_priors.stats.summarize`).
+    (``t_lo``/``t_hi``) and percentile bootstrap CI (10,000 resamples, seed 0;
+    :func:`connectome_priors.stats.summarize`).
     """
     from connectome_priors.stats import summarize
 
@@ -235,7 +236,8 @@ def comparison_markdown(comp: pd.DataFrame) -> list[str]:
         lines += markdown(rows, {
             "variant": "variant",
             "ours: mean [95% t-CI]": lambda r: fmt_ci(r["mean"], r["t_lo"], r["t_hi"]),
-            "bootstrap 95% CI": lambda r: "–" if not np.isfinite(r["boot_lo"]) else f"[{fmt(r['boot_lo'])}, {fmt(r['boot_hi'])}]",
+            "bootstrap 95% CI": lambda r: ("–" if not np.isfinite(r["boot_lo"])
+                                           else f"[{fmt(r['boot_lo'])}, {fmt(r['boot_hi'])}]"),
             "runs ok/n": lambda r: f"{r['n_ok']}/{r['n']}",
             "published: mean [95% CI]": lambda r: fmt_ci(r["pub_mean"], r["pub_lo"], r["pub_hi"]),
             "verdict": lambda r: CATEGORY_TEXT.get(r["verdict"], "not run yet"),

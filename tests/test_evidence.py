@@ -159,6 +159,33 @@ def test_verdict_counts_hand_checked():
     assert "inside the published CI: **1**" in tb.counts_line(c)
 
 
+def test_verdict_categories_agree_with_the_ablation_report():
+    """The counted categories are the ablation report's verdicts (benchmarks._report_markdown.verdict)."""
+    from benchmarks._report_markdown import verdict
+
+    def category(text: str) -> str:
+        for key, word in (("diverged", "diverged"), ("identical-same", "the same"), ("identical-differ", "differ"),
+                          ("no-memory", "no-memory"), ("overlap", "overlap"), ("inside", "inside"),
+                          ("no-published", "no published"), ("outside", "published CI")):
+            if word in text:
+                return key
+        raise AssertionError(text)
+
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        task, metric = ("Task1", "Task3")[rng.integers(2)], ("Accuracy", "Entropy")[rng.integers(2)]
+        mean, half = float(rng.choice([0.5, 0.51, 0.625, 0.63, rng.uniform(0.3, 1)])), float(rng.uniform(0, 0.2))
+        pub_mean = float(rng.choice([0.5, 0.511, 0.628, rng.uniform(0.3, 1)]))
+        pub = {"mean": pub_mean, "ci95_lo": pub_mean - 0.03, "ci95_hi": pub_mean + 0.03}
+        if rng.uniform() < 0.15:
+            pub["ci95_lo"] = pub["ci95_hi"] = math.nan
+        n_ok = 0 if rng.uniform() < 0.1 else 5
+        ours = {"mean": mean, "n": 5, "n_ok": n_ok, "t_lo": mean - half, "t_hi": mean + half,
+                "ci95_lo": mean - half, "ci95_hi": mean + half}
+        assert tb.classify(ours, pub, task=task, metric=metric) == category(
+            verdict(ours, pub, metric=metric, task=task)), (ours, pub, task, metric)
+
+
 def test_missing_and_corrupt_records_are_named(built, tmp_path):
     _, results = built
     folder = tmp_path / "compat-free"

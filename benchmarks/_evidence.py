@@ -87,8 +87,9 @@ def arm_folders(results: Path) -> list[Path]:
     return [results / n for n in ARMS if n in names]
 
 
-def rebuild(results: str | os.PathLike = DEFAULT_RESULTS, doc: str | os.PathLike | None = None) -> list[Path]:
-    """Regenerate every derived file from the records; returns the paths written."""
+def rebuild(results: str | os.PathLike = DEFAULT_RESULTS, doc: str | os.PathLike | None = None, *,
+            figures: bool = True) -> list[Path]:
+    """Regenerate every derived file from the records (``figures=False``: all but the PNGs); returns the paths."""
     results = Path(results)
     published = results / PUBLISHED
     arms, written = {}, []
@@ -96,7 +97,7 @@ def rebuild(results: str | os.PathLike = DEFAULT_RESULTS, doc: str | os.PathLike
         if not ((folder / RECORDS).exists() or (folder / CONFIG).exists()):
             continue
         ev = arm_mod.compute(folder, published)
-        written += arm_mod.write_files(ev, folder, published)
+        written += arm_mod.write_files(ev, folder, published, draw=figures)
         arms[ev.arm.name] = ev
     text = doc_mod.render(results / doc_mod.TEMPLATE, arms, published)
     path = _doc_path(results, doc)

@@ -98,8 +98,8 @@ def compute(folder: Path, published_dir: Path) -> ArmEvidence:
     return ArmEvidence(arm, config, records, df, summ, comparison, paired, simple)
 
 
-def write_files(ev: ArmEvidence, folder: Path, published_dir: Path) -> list[Path]:
-    """Write every derived file of the arm into ``folder``; returns their paths."""
+def write_files(ev: ArmEvidence, folder: Path, published_dir: Path, *, draw: bool = True) -> list[Path]:
+    """Write every derived file of the arm into ``folder`` (``draw=False``: all but the figures); returns paths."""
     folder = Path(folder)
     paths = [tb.write_csv(ev.summary, folder / "summary.csv"),
              tb.write_csv(tb.runs_table(ev.records), folder / "runs.csv", float_format="%.9g")]
@@ -114,9 +114,10 @@ def write_files(ev: ArmEvidence, folder: Path, published_dir: Path) -> list[Path
     if published is not None and ev.arm.functional == "corr":
         pub = published[published["sign_constraint"] == tb.PUBLISHED_ARM[ev.arm.sign]]
     title = f"{ev.arm.name}: {ev.progress_text()}"
-    paths.append(figures.plot_accuracy(ev.summary, pub if ev.arm.reference_compat else None, ev.variants,
-                                       folder / "figures" / "accuracy.png", title))
-    paths.append(figures.plot_metrics(ev.tidy, ev.variants, folder / "figures" / "metrics.png", title))
+    if draw:
+        paths.append(figures.plot_accuracy(ev.summary, pub if ev.arm.reference_compat else None, ev.variants,
+                                           folder / "figures" / "accuracy.png", title))
+        paths.append(figures.plot_metrics(ev.tidy, ev.variants, folder / "figures" / "metrics.png", title))
     paths.append(_write_text(folder / "report.md", "\n".join(report_lines(ev)) + "\n"))
     return paths
 

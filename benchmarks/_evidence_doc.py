@@ -18,13 +18,12 @@ from . import _evidence_stats as st
 from . import _evidence_tables as tb
 from ._evidence_arm import ArmEvidence, paired_markdown
 from ._evidence_records import ARMS, RecordsError
-from ._schema import GRAPH_METRICS
+from ._schema import GRAPH_METRICS, TASKS
 
 TEMPLATE = "reproduction_template.md"
 PRECISION_ARM = "6_6_2_sttc-precision"
 PAPER_METRIC = {"Accuracy": "accuracy", "Entropy": "entropy", "Modularity": "modularity",
                 "SmallWorldness": "smallWorldness", "Assortativity": "assortivity"}
-NOTEBOOK_TO_TASK = {v: k for k, v in st.NOTEBOOK_TASK.items()}
 
 Arms = Mapping[str, ArmEvidence]
 
@@ -45,6 +44,47 @@ def arms_section(arms: Arms) -> list[str]:
     for name, arm in ARMS.items():
         status = arms[name].progress_text() if name in arms else "not yet run"
         lines.append(f"| {arm.issue_arm} | `{name}` | {arm.paper} | {status} | `{arm.command()}` |")
+    return lines
+
+
+def summary_section(arms: Arms, published_dir: Path) -> list[str]:
+    """One row per table of the paper: the verdict counts (cells not run yet counted apart)."""
+    head = ["table", "arm", "how far it got"] + [tb.CATEGORY_TEXT[k] for k in tb.COUNTED] + ["other", "not run yet"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for label, name, metrics in (("Table 2 (accuracy)", "compat-free", ("Accuracy",)),
+                                 ("Table 3 (accuracy)", "compat-nonneg", ("Accuracy",)),
+                                 ("graph metrics, free arm", "compat-free", GRAPH_METRICS),
+                                 ("graph metrics, nonneg arm", "compat-nonneg", GRAPH_METRICS)):
+        ev = arms.get(name)
+        if ev is None or ev.comparison is None:
+            lines.append(f"| {label} | `{name}` | not yet run |" + " – |" * (len(tb.COUNTED) + 2))
+            continue
+        c = tb.counts(ev.comparison[ev.comparison["metric"].isin(metrics)])
+        other = sum(v for k, v in c.items() if k not in tb.COUNTED and k != "not-run")
+        lines.append(f"| {label} | `{name}` | {ev.progress_text()} | "
+                     + " | ".join(str(c[k]) for k in tb.COUNTED) + f" | {other} | {c['not-run']} |")
+    ev = arms.get("compat-free-precision")
+    comp = None if ev is None else precision_comparison(ev, published_dir)
+    if comp is None or comp.empty:
+        lines.append("| precision arm (W*D*C vs 5 published runs) | `compat-free-precision` | "
+                     + ("not yet run" if ev is None else ev.progress_text()) + " |" + " – |" * (len(tb.COUNTED) + 2))
+    else:
+        c = tb.counts(comp)
+        other = sum(v for k, v in c.items() if k not in tb.COUNTED and k != "not-run")
+        lines.append(f"| precision arm (W*D*C vs 5 published runs) | `compat-free-precision` | {ev.progress_text()} | "
+                     + " | ".join(str(c[k]) for k in tb.COUNTED) + f" | {other} | {c['not-run']} |")
+    ev = arms.get("compat-free")
+    se = (ev.simple_effects or {}) if ev is not None else {}
+    if se.get("kruskal") is not None and not se["kruskal"].empty:
+        a, b = st.agreement_counts(se["kruskal"]), st.agreement_counts(se["mannwhitney"])
+        lines.append(f"\nSimple-effects tests S5–S7 (arm `compat-free`): Kruskal–Wallis decisions the same as "
+                     f"the paper's in {a.get('same', 0)}, different in {a.get('differ', 0)} (not run yet: "
+                     f"{a.get('not run yet', 0)}); Mann–Whitney U pair decisions (Holm) the same in "
+                     f"{b.get('same', 0)}, different in {b.get('differ', 0)}, tested by the paper only in "
+                     f"{b.get('only published', 0)}, by us only in {b.get('only ours', 0)} (not run yet: "
+                     f"{b.get('not run yet', 0)}).")
+    else:
+        lines.append("\nSimple-effects tests S5–S7: arm `compat-free` not yet run.")
     return lines
 
 
@@ -139,41 +179,48 @@ def simple_effects_section(arms: Arms) -> list[str]:
     return lines
 
 
+def precision_comparison(ev: ArmEvidence, published_dir: Path) -> pd.DataFrame | None:
+    """W*D*C of the precision arm beside the 5 published runs (mean, t-interval of those 5); None if not committed."""
+    path = published_dir / "head5_rows_WstarDstarC_by_task_arm.csv"
+    if not path.is_file():
+        return None
+    head = pd.read_csv(path)
+    head = head[head["arm"] == PRECISION_ARM]
+    rows = []
+    for metric, col in PAPER_METRIC.items():
+        for task in TASKS:
+            x = head.loc[head["task"] == st.NOTEBOOK_TASK[task], col].to_numpy(float)
+            x = x[np.isfinite(x)]
+            s = ev.summary[(ev.summary["metric"] == metric) & (ev.summary["task"] == task)
+                           & (ev.summary["variant"] == "W*D*C")]
+            if s.empty or not x.size:
+                continue
+            lo, hi = _t_interval(x)
+            ours = s.iloc[0].to_dict()
+            pub = dict(mean=float(x.mean()), ci95_lo=lo, ci95_hi=hi)
+            rows.append(dict(metric=metric, task=task, variant="W*D*C", n=int(ours["n"]), n_ok=int(ours["n_ok"]),
+                             mean=ours["mean"], t_lo=ours["t_lo"], t_hi=ours["t_hi"], boot_lo=ours["boot_lo"],
+                             boot_hi=ours["boot_hi"], pub_mean=pub["mean"], pub_lo=lo, pub_hi=hi,
+                             verdict=tb.classify(ours, pub, task=task, metric=metric)))
+    return pd.DataFrame(rows, columns=["metric", "task", "variant", "n", "n_ok", "mean", "t_lo", "t_hi", "boot_lo",
+                                       "boot_hi", "pub_mean", "pub_lo", "pub_hi", "verdict"])
+
+
 def precision_section(arms: Arms, published_dir: Path) -> list[str]:
     name = "compat-free-precision"
     if name not in arms:
         return _not_run(name)
     ev = arms[name]
-    path = published_dir / "head5_rows_WstarDstarC_by_task_arm.csv"
-    if not path.is_file():
+    comp = precision_comparison(ev, published_dir)
+    if comp is None:
         return [_head(ev), "\n_The published precision rows are not committed._"]
-    head = pd.read_csv(path)
-    head = head[head["arm"] == PRECISION_ARM]
-    rows = []
-    for metric, col in PAPER_METRIC.items():
-        for nb_task, block in head.groupby("task"):
-            x = block[col].to_numpy(float)
-            x = x[np.isfinite(x)]
-            lo, hi = _t_interval(x)
-            task = NOTEBOOK_TO_TASK[int(nb_task)]
-            s = ev.summary[(ev.summary["metric"] == metric) & (ev.summary["task"] == task)
-                           & (ev.summary["variant"] == "W*D*C")]
-            if s.empty:
-                continue
-            ours = s.iloc[0].to_dict()
-            pub = dict(mean=float(x.mean()) if x.size else np.nan, ci95_lo=lo, ci95_hi=hi)
-            rows.append(dict(metric=metric, task=task, variant="W*D*C", n=int(ours["n"]), n_ok=int(ours["n_ok"]),
-                             mean=ours["mean"], t_lo=ours["t_lo"], t_hi=ours["t_hi"], boot_lo=ours["boot_lo"],
-                             boot_hi=ours["boot_hi"], pub_mean=pub["mean"], pub_lo=lo, pub_hi=hi,
-                             verdict=tb.classify(ours, pub, task=task, metric=metric)))
-    comp = pd.DataFrame(rows).sort_values(["metric", "task"], kind="stable") if rows else pd.DataFrame()
     lines = [_head(ev), "\nPublished: only the first 5 runs of W*D*C (`raw/head5_rows_WstarDstarC_by_task_arm.csv`, "
              f"arm `{PRECISION_ARM}`); their mean and 95% t-interval are computed here from those 5 runs."]
     if comp.empty:
         return lines + ["\n_No W*D*C records yet._"]
-    lines.append(f"\nCounts: {tb.counts_line(tb.counts(comp))}.")
+    lines.append(f"\nCounts over {len(comp)} cells (W*D*C, 3 tasks, 5 metrics): {tb.counts_line(tb.counts(comp))}.")
     for metric in PAPER_METRIC:
-        lines.append(f"\n#### {metric}")
+        lines.append(f"\n#### {metric} (precision arm, W*D*C)")
         lines += tb.comparison_markdown(comp[comp["metric"] == metric])
     return lines
 
@@ -224,6 +271,7 @@ def findings_section(arms: Arms) -> list[str]:
 
 
 SECTIONS: dict[str, Callable[..., list[str]]] = {
+    "summary": summary_section,
     "arms": lambda arms, pub: arms_section(arms),
     "table2": lambda arms, pub: table2_section(arms),
     "table3": lambda arms, pub: table3_section(arms),

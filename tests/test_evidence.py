@@ -29,10 +29,10 @@ SEEDS = (0, 1, 2, 3)
 
 
 def _make_store(folder: Path, sign: str = "free", compat: bool = True,
-                variants: tuple[str, ...] = VARIANTS) -> AblationConfig:
+                variants: tuple[str, ...] = VARIANTS, functional: str = "corr") -> AblationConfig:
     """A tiny synthetic store: 4 variants x 2 tasks x 4 seeds, one diverged run, weights and timings."""
     config = AblationConfig(seeds=SEEDS, tasks=TASKS, variants=variants, sign=sign, reference_compat=compat,
-                            data_dir="/some/machine/path")
+                            functional=functional, data_dir="/some/machine/path")
     claim_out_dir(folder, config)
     rng = np.random.default_rng(7)
     metrics = ("Accuracy", "Loss", "Task_Loss", "Penalty", "Validation_Accuracy", "Validation_Loss",
@@ -217,6 +217,7 @@ def test_export_refuses_a_store_of_another_arm(tmp_path):
         export_store(tmp_path / "store", ARMS["compat-free"], tmp_path / "results")
 
 
+@pytest.mark.slow  # seconds today; about a minute once all arms hold 20 seeds
 def test_committed_results_rebuild_byte_for_byte():
     """Every number in docs/ comes from a committed record: the rebuild reproduces the committed files."""
     if not list(RESULTS.glob("*/records.jsonl")):
@@ -232,7 +233,7 @@ def test_findings_name_arm_and_test(tmp_path):
     _make_store(tmp_path / "store", compat=False, variants=variants)
     results = _results_with_template(tmp_path)
     export_store(tmp_path / "store", ARMS["default-free"], results)
-    ev.rebuild(results)
+    ev.rebuild(results, figures=False)
     text = (results.parent / "reproduction.md").read_text()
     findings = text.split("## Findings beyond the paper", 1)[1].split("## Rebuilding", 1)[0]
     claims = [line for line in findings.splitlines() if line.startswith("- ")]
@@ -240,6 +241,24 @@ def test_findings_name_arm_and_test(tmp_path):
     assert all("arm `default-free`" in c and "Wilcoxon signed-rank, Holm" in c for c in claims
                if "compat-free" not in c)
     assert "Wdiag-D*C" in findings and "not yet run" in text.split("## Table 2", 1)[1].split("## Table 3", 1)[0]
+
+
+def test_table3_and_precision_arms(tmp_path):
+    """Arms 2 (Table 3) and the precision arm (5 published runs of W*D*C) are compared and counted."""
+    _make_store(tmp_path / "nonneg", sign="nonneg")
+    _make_store(tmp_path / "precision", functional="precision")
+    results = _results_with_template(tmp_path)
+    export_store(tmp_path / "nonneg", ARMS["compat-nonneg"], results)
+    export_store(tmp_path / "precision", ARMS["compat-free-precision"], results)
+    ev.rebuild(results, figures=False)
+    text = (results.parent / "reproduction.md").read_text()
+    table3 = text.split("## Table 3", 1)[1].split("## Graph metrics", 1)[0]
+    assert "Counts over the 33 cells of Table 3" in table3 and "not run yet: 25" in table3
+    precision = text.split("## The precision arm", 1)[1].split("## Findings", 1)[0]
+    assert "Counts over 10 cells (W*D*C, 3 tasks, 5 metrics)" in precision  # our 2 tasks x 5 metrics
+    summary = text.split("## The answer so far", 1)[1].split("## Arms", 1)[0]
+    assert "| Table 2 (accuracy) | `compat-free` | not yet run |" in summary
+    assert "| Table 3 (accuracy) | `compat-nonneg` | 4 of 20 seeds per cell in 8 of 33 cells (0 seeds in 25)" in summary
 
 
 def test_registered_as_a_benchmarks_command():

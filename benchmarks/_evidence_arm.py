@@ -87,7 +87,7 @@ def compute(folder: Path, published_dir: Path) -> ArmEvidence:
     published = tb.load_published(published_dir)
     comparison = None
     if arm.functional == "corr" and arm.reference_compat and published is not None:
-        comparison = tb.compare(summ, published, arm.sign)
+        comparison = tb.compare(summ, published, arm.sign, nan_accuracy=tb.nan_network_accuracy(records))
     paired = st.paired(df, None, PAIRED_METRICS).assign(family="one factor")
     if arm.controls:
         paired = pd.concat([paired, st.paired(df, st.INIT_PAIRS, PAIRED_METRICS).assign(family="init controls")],

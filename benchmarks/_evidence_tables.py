@@ -14,7 +14,9 @@ as categories that can be counted:
 * ``outside``: outside, and the CIs do not overlap;
 * ``identical-same`` / ``identical-differ``: the published runs were all identical (no CI, a collapsed variant)
   and our mean is / is not within 0.01 of that value;
-* ``diverged``: every run of ours stopped on non-finite values (no metric);
+* ``collapsed-both``: every run of ours stopped on non-finite values and the published runs were all identical
+  (the published collapse, reproduced; the accuracy Keras reports for a NaN network is shown beside it);
+* ``diverged``: every run of ours stopped on non-finite values (no metric), the published cell did not collapse;
 * ``no-published``: nothing published for the cell.
 """
 
@@ -32,7 +34,8 @@ from ._schema import GRAPH_METRICS, NO_MEMORY_ACCURACY, RUN_METRICS, TASKS
 from ._variants import variant_names
 
 PUBLISHED_ARM = {"free": "none", "nonneg": "nonneg"}
-CATEGORIES = ("inside", "overlap", "outside", "no-memory", "identical-same", "identical-differ", "diverged",
+CATEGORIES = ("inside", "overlap", "outside", "no-memory", "identical-same", "identical-differ", "collapsed-both",
+              "diverged",
               "no-published")
 CATEGORY_TEXT = {
     "inside": "inside the published CI",
@@ -41,6 +44,7 @@ CATEGORY_TEXT = {
     "no-memory": "both at the no-memory level",
     "identical-same": "published runs identical (no CI); ours the same",
     "identical-differ": "published runs identical (no CI); ours differ",
+    "collapsed-both": "both collapsed (ours diverged; published runs identical)",
     "diverged": "all our runs diverged",
     "no-published": "no published value",
 }
@@ -124,9 +128,9 @@ def classify(ours: Mapping[str, float], pub: Mapping[str, float] | None, *, task
     """
     if pub is None or not np.isfinite(pub.get("mean", math.nan)):
         return "no-published"
-    if int(ours["n"]) and int(ours["n_ok"]) == 0:
-        return "diverged"
     mean, lo, hi = float(ours["mean"]), float(pub["ci95_lo"]), float(pub["ci95_hi"])
+    if int(ours["n"]) and int(ours["n_ok"]) == 0:
+        return "diverged" if np.isfinite(lo) else "collapsed-both"
     if not (np.isfinite(lo) and np.isfinite(hi)):
         return "identical-same" if abs(mean - float(pub["mean"])) < 0.01 else "identical-differ"
     if lo <= mean <= hi:
@@ -146,9 +150,22 @@ def load_published(folder: Path) -> pd.DataFrame | None:
     return pd.read_csv(path) if path.is_file() else None
 
 
+def nan_network_accuracy(records: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], float]:
+    """Per (task, variant): mean accuracy Keras would report for the runs that went NaN (share of class-0 labels)."""
+    values: dict[tuple[str, str], list[float]] = {}
+    for r in records:
+        if r.get("nan_network_accuracy") is not None:
+            values.setdefault((r["task"], r["variant"]), []).append(float(r["nan_network_accuracy"]))
+    return {k: float(np.mean(v)) for k, v in sorted(values.items())}
+
+
 def compare(summ: pd.DataFrame, published: pd.DataFrame | None, sign: str,
-            metrics: Sequence[str] = ("Accuracy",) + GRAPH_METRICS) -> pd.DataFrame:
-    """Our cells beside the published ones, one row per (metric, task, variant) of the published table."""
+            metrics: Sequence[str] = ("Accuracy",) + GRAPH_METRICS,
+            nan_accuracy: Mapping[tuple[str, str], float] | None = None) -> pd.DataFrame:
+    """Our cells beside the published ones, one row per (metric, task, variant) of the published table.
+
+    ``nan_accuracy`` (:func:`nan_network_accuracy`) fills the column ``nan_acc`` of the accuracy rows.
+    """
     rows = []
     pub = None if published is None else published[published["sign_constraint"] == PUBLISHED_ARM[sign]]
     for metric in metrics:
@@ -171,7 +188,9 @@ def compare(summ: pd.DataFrame, published: pd.DataFrame | None, sign: str,
                                  boot_hi=ours["boot_hi"],
                                  pub_mean=math.nan if pd_row is None else pd_row["mean"],
                                  pub_lo=math.nan if pd_row is None else pd_row["ci95_lo"],
-                                 pub_hi=math.nan if pd_row is None else pd_row["ci95_hi"], verdict=category))
+                                 pub_hi=math.nan if pd_row is None else pd_row["ci95_hi"], verdict=category,
+                                 nan_acc=(nan_accuracy or {}).get((task, variant), math.nan)
+                                 if metric == "Accuracy" else math.nan))
     return pd.DataFrame(rows)
 
 
@@ -240,6 +259,7 @@ def comparison_markdown(comp: pd.DataFrame) -> list[str]:
                                            else f"[{fmt(r['boot_lo'])}, {fmt(r['boot_hi'])}]"),
             "runs ok/n": lambda r: f"{r['n_ok']}/{r['n']}",
             "published: mean [95% CI]": lambda r: fmt_ci(r["pub_mean"], r["pub_lo"], r["pub_hi"]),
-            "verdict": lambda r: CATEGORY_TEXT.get(r["verdict"], "not run yet"),
+            "verdict": lambda r: CATEGORY_TEXT.get(r["verdict"], "not run yet") + (
+                f"; NaN-network accuracy {fmt(r['nan_acc'])}" if np.isfinite(r.get("nan_acc", math.nan)) else ""),
         })
     return lines

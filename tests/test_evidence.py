@@ -49,6 +49,7 @@ def _make_store(folder: Path, sign: str = "free", compat: bool = True,
                     "metrics": values, "history": {"train_acc": [0.5, values["Accuracy"]]},
                     "cell_seeds": list(SEEDS), "cell_train_s": float(rng.uniform(1, 9)), "metrics_s": 0.1,
                     "data_seeds": {"train": seed}, "w_rec": np.zeros((2, 2), np.float32),
+                    **({"nan_network_accuracy": 0.49} if diverged else {}),
                 })
     return config
 
@@ -137,6 +138,7 @@ def test_verdict_counts_hand_checked():
         ("none", "Accuracy", "Task1", "WD", 0.238, math.nan, math.nan),  # ours 0.24 -> identical-same
         ("none", "Accuracy", "Task1", "WD*", 0.90, 0.85, 0.95),     # ours: every run diverged
         ("none", "Entropy", "Task1", "W", 0.628, 0.626, 0.630),     # ours 0.615: not accuracy -> outside
+        ("none", "Accuracy", "Task1", "W*D*C*", 0.238, math.nan, math.nan),  # ours all diverged -> collapsed-both
     ], columns=["sign_constraint", "metric", "task", "variant", "mean", "ci95_lo", "ci95_hi"])
     ours = pd.DataFrame([
         ("Task1", "Accuracy", "W*D*C", 5, 5, 0.92, 0.90, 0.94),
@@ -146,17 +148,19 @@ def test_verdict_counts_hand_checked():
         ("Task1", "Accuracy", "WD", 5, 5, 0.24, 0.24, 0.24),
         ("Task1", "Accuracy", "WD*", 5, 0, math.nan, math.nan, math.nan),
         ("Task1", "Entropy", "W", 5, 5, 0.615, 0.61, 0.62),
+        ("Task1", "Accuracy", "W*D*C*", 5, 0, math.nan, math.nan, math.nan),
     ], columns=["task", "metric", "variant", "n", "n_ok", "mean", "t_lo", "t_hi"]).assign(boot_lo=0.0, boot_hi=1.0)
-    comp = tb.compare(ours, pub, "free", metrics=("Accuracy", "Entropy"))
+    comp = tb.compare(ours, pub, "free", metrics=("Accuracy", "Entropy"), nan_accuracy={("Task1", "W*D*C*"): 0.24})
     got = {(r.metric, r.variant): r.verdict for r in comp.itertuples() if r.verdict != "not-run"}
     assert got == {("Accuracy", "W*D*C"): "inside", ("Accuracy", "WD*C"): "overlap",
                    ("Accuracy", "WDC"): "outside", ("Accuracy", "W"): "no-memory",
                    ("Accuracy", "WD"): "identical-same", ("Accuracy", "WD*"): "diverged",
-                   ("Entropy", "W"): "outside"}
+                   ("Entropy", "W"): "outside", ("Accuracy", "W*D*C*"): "collapsed-both"}
     c = tb.counts(comp[comp.metric == "Accuracy"])
     assert (c["inside"], c["overlap"], c["outside"], c["no-memory"]) == (1, 1, 1, 1)
-    assert c["not-run"] == 33 - 6
+    assert c["not-run"] == 33 - 7 and c["collapsed-both"] == 1
     assert "inside the published CI: **1**" in tb.counts_line(c)
+    assert "NaN-network accuracy 0.240" in "\n".join(tb.comparison_markdown(comp[comp.metric == "Accuracy"]))
 
 
 def test_verdict_categories_agree_with_the_ablation_report():
@@ -164,7 +168,9 @@ def test_verdict_categories_agree_with_the_ablation_report():
     from benchmarks._report_markdown import verdict
 
     def category(text: str) -> str:
-        for key, word in (("diverged", "diverged"), ("identical-same", "the same"), ("identical-differ", "differ"),
+        if "diverged" in text:
+            return "collapsed-both" if "identical" in text else "diverged"
+        for key, word in (("identical-same", "the same"), ("identical-differ", "differ"),
                           ("no-memory", "no-memory"), ("overlap", "overlap"), ("inside", "inside"),
                           ("no-published", "no published"), ("outside", "published CI")):
             if word in text:

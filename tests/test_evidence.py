@@ -110,6 +110,24 @@ def test_rebuild_is_byte_for_byte_deterministic(built):
     assert (cell.n, cell.n_ok) == (4, 3) and cell.t_lo < cell["mean"] < cell.t_hi and cell.boot_lo <= cell.boot_hi
 
 
+def test_check_tells_changed_files_from_figures_of_another_matplotlib(built, monkeypatch):
+    import matplotlib
+
+    _, results = built
+    summary = results / "compat-free" / "summary.csv"
+    original = summary.read_bytes()
+    summary.write_bytes(original.replace(b"Task1", b"Task9", 1))  # a hand-edited number file
+    monkeypatch.setattr(matplotlib, "__version__", "0.0-other")  # figures drawn by another matplotlib
+    try:
+        out = ev.check(results)
+    finally:
+        summary.write_bytes(original)
+    assert out["differ"] == ["results/compat-free/summary.csv"] and out["missing"] == []
+    assert sorted(out["figures_not_comparable"]) == ["results/compat-free/figures/accuracy.png",
+                                                     "results/compat-free/figures/metrics.png"]
+    assert "reproduction.md" in out["identical"]
+
+
 def test_import_then_export_round_trips_and_resumes(built, tmp_path):
     _, results = built
     store = tmp_path / "store"

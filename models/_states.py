@@ -12,9 +12,12 @@ Which states are parameters: ``brainstate.ParamState`` in a ``brainstate.nn.Modu
 ``DynamicalSystem`` (found by ``vars(method="relative")``; build brainpy models with
 ``mode=brainpy.math.training_mode``, else brainpy stores weights as constants, not variables).
 brainpy 2.8's ``Variable`` *is* a ``brainstate.State``, so brainpy models need no adapter; a
-brainpy object held as an attribute of a brainstate module is found too. Every other state
-(``HiddenState``, brainpy's ``Variable``) is the recurrent state, threaded through the time loop
-and reset before each batch. A parameter whose value is a dict (``brainstate.nn.Linear``'s
+brainpy object held as an attribute of a brainstate module is found too. Other
+``brainstate.LongTermState`` objects are *buffers*: per-seed constants, not trained (an E/I sign
+vector, a connectivity mask). Every other state (``HiddenState``, brainpy's ``Variable``) is the
+recurrent state, threaded through the time loop and reset before each batch. Anything that is
+not a state (a numpy array attribute, a Python number) is baked in from the first seed's module,
+so keep per-seed differences in states. A parameter whose value is a dict (``brainstate.nn.Linear``'s
 ``{"weight", "bias"}``) gives one leaf per entry: ``out.weight.weight``, ``out.weight.bias``.
 """
 
@@ -47,11 +50,13 @@ def _key_name(k) -> str:
     return str(k)
 
 
-def discover(module) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``(params, others)``: dicts attribute path -> ``State`` of a brainstate or brainpy module."""
+def discover(module) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """``(params, buffers, others)``: dicts attribute path -> ``State`` of a brainstate or brainpy
+    module. params: ``ParamState`` / brainpy ``TrainVar``; buffers: other ``LongTermState``
+    (per-seed constants: masks, E/I signs); others: the recurrent state (everything else)."""
     import brainstate
 
-    params, others = {}, {}
+    params, buffers, others = {}, {}, {}
 
     def add_brainpy(obj, prefix):
         import brainpy
@@ -64,11 +69,16 @@ def discover(module) -> tuple[dict[str, Any], dict[str, Any]]:
     else:
         for path, st in brainstate.graph.states(module).items():
             name = ".".join(str(p) for p in path)
-            (params if isinstance(st, brainstate.ParamState) else others)[name] = st
+            if isinstance(st, brainstate.ParamState):
+                params[name] = st
+            elif isinstance(st, brainstate.LongTermState):
+                buffers[name] = st
+            else:
+                others[name] = st
         for attr, val in vars(module).items():  # brainpy cells held by a brainstate module
             if _is_brainpy(val):
                 add_brainpy(val, attr + ".")
-    return params, others
+    return params, buffers, others
 
 
 class ParamLayout:
@@ -118,7 +128,7 @@ def reset_module(module, batch_size: int) -> None:
 
 
 class PureModule:
-    """Pure functions of the parameters (flat dict) for one template module.
+    """Pure functions of the parameters and buffers (one flat dict) for one template module.
 
     ``step(bsz)`` -> ``(h0, f)`` with ``f(params, h, x_t) -> (h, out)`` (one call of the module on
     ``x_t`` (bsz, C)) and ``h0`` the hidden-state values after a reset for ``bsz`` trials;
@@ -129,11 +139,12 @@ class PureModule:
     def __init__(self, module, reset: Callable | None = None):
         self.module = module
         self.reset = reset or reset_module
-        params, _ = discover(module)
+        params, buffers, _ = discover(module)
         if not params:
             raise ValueError(f"{type(module).__name__} has no trainable parameters: brainstate models need "
                              "brainstate.ParamState, brainpy models mode=brainpy.math.training_mode")
-        self.layout = ParamLayout(params)
+        self.layout = ParamLayout({**params, **buffers})
+        self.buffer_names = ParamLayout(buffers).names
         self._cache = {}
 
     def _trace(self, fn, *example):
@@ -234,10 +245,11 @@ def build_module(factory: Callable, seed: int, kwargs: dict):
     return factory(int(seed), **kw)
 
 
-def load_params(module, params: dict) -> None:
-    """Assign trained parameters (a ``TrainResult.seed_params(i)`` dict) to ``module``'s states."""
-    layout = ParamLayout(discover(module)[0])
-    missing = set(layout.names) - set(params)
+def load_params(module, values: dict) -> None:
+    """Assign trained parameters and buffers (a ``TrainResult.seed_params(i)`` dict) to ``module``'s states."""
+    params, buffers, _ = discover(module)
+    layout = ParamLayout({**params, **buffers})
+    missing = set(layout.names) - set(values)
     if missing:
         raise KeyError(f"no values for parameters {sorted(missing)}")
-    layout.write(params)
+    layout.write(values)

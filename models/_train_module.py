@@ -10,7 +10,9 @@ Contract (``models.train(factory, task, seeds=[...], ...)`` or ``models.train(mo
   ``"package.module:factory"`` strings are resolved with :func:`models.resolve_model`.
 * ``module`` is a ``brainstate.nn.Module`` (parameters ``brainstate.ParamState``) or a brainpy
   2.8 ``DynamicalSystem`` built with ``mode=brainpy.math.training_mode`` (parameters
-  ``TrainVar``); every other state is recurrent state. Before each batch of ``B`` trials the
+  ``TrainVar``); other ``brainstate.LongTermState`` objects are per-seed constants (buffers: E/I
+  signs, masks; saved with the parameters, not trained); every other state is recurrent state.
+  Non-state attributes are taken from the first seed's module. Before each batch of ``B`` trials the
   trainer resets it (``brainstate.nn.init_all_states(module, B)`` / ``module.reset(B)``, or your
   ``reset(module, B)``); then, for inputs of layout (B, T, C), it calls ``module(x[:, t])`` with
   ``x[:, t]`` (B, C) for t = 0 .. T-1 and takes the **logits (B, K) returned at the last step**
@@ -194,7 +196,7 @@ def train_module(
     modules = [build_module(factory, s, {**kwargs, "w_rec_init": init} if init_by_factory else kwargs)
                for s, init in zip(seeds, per_seed)]
     pm = PureModule(modules[0], reset)
-    flats = [ParamLayout(discover(m)[0]).read() for m in modules]
+    flats = [ParamLayout({**discover(m)[0], **discover(m)[1]}).read() for m in modules]
     for s, f in zip(seeds, flats):
         if {k: np.shape(v) for k, v in f.items()} != {k: np.shape(v) for k, v in flats[0].items()}:
             raise ValueError(f"the factory's module for seed {s} has other parameters than for seed {seeds[0]}")
@@ -206,7 +208,9 @@ def train_module(
         n = int(np.shape(flats[0][w_name])[0])
         for s, f, init in zip(seeds, flats, per_seed):
             f[w_name] = jnp.asarray(draw_w_rec(init, n, s))
-    params0 = {k: jnp.stack([jnp.asarray(f[k], jnp.float32) for f in flats]) for k in flats[0]}
+    stacked = {k: jnp.stack([jnp.asarray(f[k]) for f in flats]) for k in flats[0]}
+    buffers0 = {k: stacked.pop(k) for k in pm.buffer_names}  # per-seed constants, not trained
+    params0 = {k: v.astype(jnp.float32) for k, v in stacked.items()}
     noise = float(getattr(modules[0], "input_noise", 0.05) if input_noise is None else input_noise)
     project = getattr(modules[0], "project_params", None) or (lambda p: p)
     loop_used = ("sequence" if hasattr(modules[0], "forward_sequence") else "step") if loop == "auto" else loop
@@ -217,12 +221,14 @@ def train_module(
     lg_test = _logits_fn(pm, loop_used, int(n_test), t_len, c)
     opt = optax.adam(float(lr), eps=1e-7) if optimizer is None else optimizer
 
-    def evaluate(logits_fn, p, x, y):
+    def evaluate(logits_fn, p, x, y):  # p: params and buffers
         logits = logits_fn(p, x)
         ce = optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
         return ce, (jnp.argmax(logits, -1) == y).mean(dtype=jnp.float32)
 
-    def loss_fn(p, x, y, key, regs):
+    def loss_fn(p, x, y, key, ctx):
+        regs, buf = ctx
+        p = {**p, **buf}
         if noise > 0:
             x = x + noise * jax.random.normal(key, x.shape, x.dtype)
         logits = lg_train(p, x)
@@ -234,7 +240,7 @@ def train_module(
     reg_templates, reg_data = tuple(t for t, _ in split), tuple(d for _, d in split)
     step = _guarded_step(loss_fn, opt, project)
 
-    def one_seed(params, seed_key, xtr, ytr, xva, yva, xte, yte, reg_data):
+    def one_seed(params, buf, seed_key, xtr, ytr, xva, yva, xte, yte, reg_data):
         regs = tuple(_rebuild_regularizer(t, d) for t, d in zip(reg_templates, reg_data))
         noise_key, shuffle_key = jax.random.fold_in(seed_key, 2), jax.random.fold_in(seed_key, 3)
         n_used = n_steps * batch_size
@@ -248,8 +254,8 @@ def train_module(
             xs = xs.reshape((n_steps, batch_size) + xtr.shape[1:])
             ys = ys.reshape(n_steps, batch_size)
             keys = jax.vmap(lambda i: jax.random.fold_in(noise_key, i))(e * n_steps + jnp.arange(n_steps))
-            carry, (ce, pen, acc) = jax.lax.scan(lambda cr, b: step(cr, b, regs), carry, (xs, ys, keys))
-            p = carry[0]
+            carry, (ce, pen, acc) = jax.lax.scan(lambda cr, b: step(cr, b, (regs, buf)), carry, (xs, ys, keys))
+            p = {**carry[0], **buf}
             val_ce, val_acc = evaluate(lg_val, p, xva, yva)
             if test_every_epoch:
                 te_ce, te_acc = evaluate(lg_test, p, xte, yte)
@@ -268,11 +274,12 @@ def train_module(
         params, _, alive, failed_step, failed_reason, _ = carry
         return params, rows, alive, failed_step, failed_reason
 
-    program = jax.jit(jax.vmap(one_seed, in_axes=(0, 0, 0, 0, 0, 0, 0, 0, None)))
+    program = jax.jit(jax.vmap(one_seed, in_axes=(0, 0, 0, 0, 0, 0, 0, 0, 0, None)))
     keys = jnp.stack([jax.random.PRNGKey(s) for s in seeds])
     t0 = time.perf_counter()
-    params, rows, alive, failed_step, failed_reason = program(params0, keys, xtr, ytr, xva, yva, xte, yte, reg_data)
-    params = jax.tree_util.tree_map(np.asarray, params)
+    params, rows, alive, failed_step, failed_reason = program(params0, buffers0, keys, xtr, ytr, xva, yva, xte, yte,
+                                                              reg_data)
+    params = jax.tree_util.tree_map(np.asarray, {**params, **buffers0})  # buffers saved with the parameters
     wall = time.perf_counter() - t0
     w_rec = np.asarray(jax.jit(jax.vmap(w_fn))(params))
 
@@ -285,7 +292,8 @@ def train_module(
     config = {
         "task": task if isinstance(task, (int, str)) else _describe(task),
         "model": ref or _describe(factory), "factory_kwargs": json_kwargs, "loop": loop_used,
-        "w_rec_name": w_name, "input_noise": noise, "param_names": sorted(params),
+        "w_rec_name": w_name, "input_noise": noise, "param_names": sorted(params0),
+        "buffer_names": sorted(buffers0),
         "seeds": seeds, "epochs": epochs, "batch_size": batch_size,
         "n_train": int(n_train), "n_val": int(n_val), "n_test": int(n_test),
         "steps_per_epoch": n_steps, "lr": float(lr), "shuffle": bool(shuffle),

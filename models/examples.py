@@ -15,7 +15,7 @@ Example::
     >>> net = ei_rate_net(0, n_inputs=3, n_outputs=2, w_rec_init=init, n_hidden=12)
     >>> net.init_state(4); net(np.ones((4, 3), np.float32)).shape
     (4, 2)
-    >>> bool(np.all(np.asarray(net.W_rec) * net.sign[:, None] >= 0))  # Dale: one sign per row
+    >>> bool(np.all(np.asarray(net.W_rec) * np.asarray(net.sign.value)[:, None] >= 0))  # Dale: one sign per row
     True
 """
 
@@ -72,7 +72,9 @@ def _ei_class():
             w0 = np.asarray(w0, np.float32)
             n = w0.shape[0]
             self.n, self.alpha = n, dt / tau
-            self.sign = np.where(w0.sum(axis=1) >= 0, 1.0, -1.0).astype(np.float32)
+            # a state (not a numpy attribute): the E/I rows differ between seeds, and models.train
+            # takes per-seed constants from LongTermStates (non-state attributes come from seed 0)
+            self.sign = brainstate.LongTermState(jnp.where(jnp.asarray(w0).sum(axis=1) >= 0, 1.0, -1.0))
             self.v = brainstate.ParamState(jnp.abs(jnp.asarray(w0)))
             lim = np.sqrt(6.0 / (n_inputs + n))
             self.w_in = brainstate.ParamState(brainstate.random.uniform(-lim, lim, (n_inputs, n)))
@@ -81,7 +83,7 @@ def _ei_class():
 
         @property
         def W_rec(self):
-            return jnp.abs(self.v.value) * self.sign[:, None]
+            return jnp.abs(self.v.value) * self.sign.value[:, None]
 
         def init_state(self, batch_size=None, **kwargs):
             self.h = brainstate.HiddenState(jnp.zeros((batch_size, self.n) if batch_size else (self.n,)))

@@ -144,6 +144,9 @@ def _check_run(run: Any, where: str) -> None:
         raise RecordsError(f"{where}: record lacks {missing}")
     if not isinstance(run["metrics"], Mapping):
         raise RecordsError(f"{where}: 'metrics' is not an object")
+    if run["task"] not in TASKS or not isinstance(run["seed"], int) or isinstance(run["seed"], bool):
+        raise RecordsError(f"{where}: task {run['task']!r} / seed {run['seed']!r} is not a task of {TASKS} "
+                           "and an integer seed")
 
 
 def write_records(records: Iterable[Mapping[str, Any]], config: Mapping[str, Any], folder: Path) -> Path:
@@ -219,6 +222,8 @@ def export_store(store: str | os.PathLike, arm: Arm, results_dir: str | os.PathL
         runs = RUN_STORE.load(store)
     except RuntimeError as exc:
         raise RecordsError(str(exc)) from None
+    if not runs:
+        raise RecordsError(f"{store}: no finished runs to export yet")
     want = config.get("config_hash")
     records = []
     for run in runs:

@@ -65,7 +65,8 @@ def tidy(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     rows = [dict(variant=r["variant"], task=r["task"], seed=int(r["seed"]), metric=m,
                  value=_value(r["metrics"].get(m)), status=str(r["status"]))
             for r in records for m in RUN_METRICS]
-    return pd.DataFrame(rows, columns=["variant", "task", "seed", "metric", "value", "status"])
+    frame = pd.DataFrame(rows, columns=["variant", "task", "seed", "metric", "value", "status"])
+    return frame.astype({"seed": np.int64, "value": np.float64})
 
 
 def _order(frame: pd.DataFrame) -> pd.DataFrame:

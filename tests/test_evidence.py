@@ -232,13 +232,21 @@ def test_missing_and_corrupt_records_are_named(built, tmp_path):
     (folder / "records.jsonl").write_text('{"task": "Task1"}\n')
     with pytest.raises(RecordsError, match=r"line 1: record lacks"):
         read_records(folder)
+    (folder / "records.jsonl").write_text(lines[0].replace('"seed":0', '"seed":"0"') + "\n")
+    with pytest.raises(RecordsError, match=r"line 1: task 'Task1' / seed '0'"):
+        read_records(folder)
     assert ev.main(["rebuild", str(tmp_path / "nowhere")]) == 2
 
 
-def test_export_refuses_a_store_of_another_arm(tmp_path):
+def test_export_refuses_a_store_of_another_arm_or_without_runs(tmp_path):
     _make_store(tmp_path / "store", sign="nonneg")
     with pytest.raises(RecordsError, match="is not arm 'compat-free'"):
         export_store(tmp_path / "store", ARMS["compat-free"], tmp_path / "results")
+    claim_out_dir(tmp_path / "empty", AblationConfig(reference_compat=True))
+    with pytest.raises(RecordsError, match="no finished runs"):
+        export_store(tmp_path / "empty", ARMS["compat-free"], tmp_path / "results")
+    with pytest.raises(RecordsError, match="no config.json"):
+        export_store(tmp_path / "nowhere", ARMS["compat-free"], tmp_path / "results")
 
 
 @pytest.mark.slow  # seconds today; about a minute once all arms hold 20 seeds

@@ -240,6 +240,11 @@ def _claim(row: pd.Series, arm: str) -> str:
     test = (f"arm `{arm}`, {row['metric']}, {row['task']} ({tb.TASK_LABELS[row['task']]}), {int(row['n'])} seeds: "
             f"{row['a']} − {row['b']} = {diff}; Wilcoxon signed-rank, Holm over the pairs of this (task, metric): "
             f"p = {tb.fmt_p(row['p_adj_holm'])}")
+    if not np.isfinite(row["p_adj_holm"]):
+        reason = row["note"] if isinstance(row["note"], str) and row["note"] else "no test"
+        if int(row["n"]) and row["mean_diff"] == 0 and row["diff_lo"] == row["diff_hi"] == 0:
+            return f"- `{row['a']}` and `{row['b']}` score the same on every seed ({test}; {reason})."
+        return f"- `{row['a']}` vs `{row['b']}`: no test ({test}; {reason})."
     if row["sig"] != "YES":
         n = int(row["n"])
         floor = f"; with {n} seeds the smallest attainable p is {tb.fmt_p(2.0 / 2 ** n)}" if 0 < n < 8 else ""
@@ -253,7 +258,7 @@ def findings_section(arms: Arms) -> list[str]:
         return _not_run("default-free")
     ev = arms["default-free"]
     lines = [_head(ev), "\nHeld-out test accuracy (not the noisy training accuracy) decides here. Every line names "
-             "its arm and test.\n", "\n### Does the functional init help through its diagonal or its structure?\n"]
+             "its arm and test.", "\n### Does the functional init help through its diagonal or its structure?\n"]
     init = ev.paired[(ev.paired["family"] == "init controls") & (ev.paired["metric"] == "Test_Accuracy")]
     lines += [_claim(r, ev.arm.name) for _, r in init.iterrows()] or ["- _the control variants have no records yet_"]
     lines.append("\n### Which effects of D* survive true geometry?\n")
@@ -265,7 +270,8 @@ def findings_section(arms: Arms) -> list[str]:
             lines.append("- arm `compat-free`: not yet run")
             continue
         d = st.paired(arm_ev.tidy, st.DISTANCE_PAIRS, ("Test_Accuracy",))
-        lines += [_claim(r, arm_ev.arm.name) for _, r in d.iterrows()]
+        lines += ([_claim(r, arm_ev.arm.name) for _, r in d.iterrows()]
+                  or [f"- arm `{arm_ev.arm.name}`: no pair of these variants has records yet"])
     lines.append("\nAll one-factor pairs of this arm: `docs/results/default-free/paired.csv`.")
     return lines
 

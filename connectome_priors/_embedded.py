@@ -87,16 +87,3 @@ def metadata(field: str, names: list[str], *, embedded: bool) -> dict[str, Any]:
     if embedded:
         meta["built_by"] = BUILT_BY
     return meta
-
-
-def build(field: str, source: str | Path, out_dir: str | Path) -> dict[str, Any]:
-    """Build the embedded files of ``field`` from a folder of published fields; returns the metadata.
-
-    Every source file is verified against the registry's sha256 before it is read (the
-    published positions file is a pickled object array), by the loader's own code.
-    """
-    from . import _field, _fetch, _store
-
-    paths, _ = _fetch.locate_files(field, data_dir=source)  # data_dir: verified, never a download
-    arrays = _field.read_published(field, paths)
-    return _store.write(Path(out_dir), field, arrays, metadata(field, sorted(paths), embedded=True))

@@ -20,7 +20,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # build from this checkout, not from an installed copy
 
-from connectome_priors import _embedded  # noqa: E402
+from connectome_priors import _embedded, _embedded_build  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fields", nargs="+", default=list(_embedded.FIELDS), help="field ids")
     args = parser.parse_args(argv)
     for field in args.fields:
-        meta = _embedded.build(field, args.source, args.out)
+        meta = _embedded_build.build(field, args.source, args.out)
         print(f"{field}: {args.out / meta['arrays']['file']} {meta['arrays']['size']} bytes, "
               f"sha256 {meta['arrays']['sha256']}, encoding {meta['encoding']}")
     return 0

@@ -5,6 +5,13 @@ the communicability penalty, for one seed and for several vmapped seeds, and a f
 training (400 steps) with the communicability penalty. Prints steps/s, the achieved GFLOP/s of the
 RNN's matmuls and their ratio to the float32 matmul rate measured in the same run.
 
+Module path (``models.train`` with a module factory): the same steps for ``models.CorticalRNN``
+run through the module machinery, ``loop="step"`` (its per-step ``update`` with plain autodiff
+through the time scan -- what any user module gets) and ``loop="sequence"`` (its
+``forward_sequence``, the fast path's hand-written gradient), reported as the ratio of their step
+time to the fast path's step time measured in the same run (``--module-loops`` picks the loops;
+``--module-loops none`` skips them).
+
 Flop count of one step (matmuls only, forward + backward; the penalty's expm is not counted)::
 
     forward : 2BTCN (input drive) + 2TBN^2 (recurrence) + 2BNK (readout)
@@ -39,6 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task", default="1", help="task of the full training run (default 1)")
     parser.add_argument("--field", default="6_6_2", help="field for the distance matrix (default 6_6_2)")
     parser.add_argument("--skip-training", action="store_true", help="skip the 10-epoch training run")
+    parser.add_argument("--module-loops", default="step,sequence",
+                        help="module-path loops to time against the fast path: step, sequence, both "
+                             "(default 'step,sequence') or 'none'")
 
 
 def _median_time(fn: Callable[[], object], repeats: int) -> float:
@@ -107,16 +117,24 @@ def _communicability_penalty(d: np.ndarray) -> tuple[Callable, str]:
     return functools.partial(cp.communicability_cost, D=d, lam=0.3), "connectome_priors.communicability_cost(lam=0.3)"
 
 
-def _time_steps(spec, penalties, n_seeds, b, t, c, k, inner, repeats) -> float:
-    """(wall, CPU) seconds per optimizer step (median wall), ``inner`` steps in one compiled lax.scan."""
+def _time_steps(spec, penalties, n_seeds, b, t, c, k, inner, repeats, module_loop=None) -> float:
+    """(wall, CPU) seconds per optimizer step (median wall), ``inner`` steps in one compiled lax.scan.
+
+    ``module_loop``: ``None`` times the fast path (``make_train_step``); ``"step"`` / ``"sequence"``
+    the module path's step (``models.module_train_step``) for ``CorticalRNN`` with that loop.
+    """
     import jax
     import jax.numpy as jnp
     import optax
 
-    from models import init_params, make_train_step
+    from models import CorticalRNN, init_params, make_train_step, module_train_step
 
     opt = optax.adam(1e-3, eps=1e-7)
-    step = make_train_step(spec, penalties, opt)
+    if module_loop is None:
+        step = make_train_step(spec, penalties, opt)
+    else:
+        step, _, _ = module_train_step(CorticalRNN(spec, seed=0), penalties, opt, batch_size=b, n_time=t,
+                                       n_inputs=c, loop=module_loop)
     rng = np.random.default_rng(0)
     x = jnp.asarray(rng.normal(0, 1, (n_seeds, inner, b, t, c)).astype(np.float32))
     y = jnp.asarray(rng.integers(0, k, (n_seeds, inner, b)).astype(np.int32))
@@ -169,16 +187,37 @@ def run(args: argparse.Namespace) -> int:
     print(f"matmul flops per step: {flops / 1e9:.3f} GFLOP (penalty not counted)")
     print(f"{'case':<34}{'ms/step':>10}{'steps/s':>10}{'GFLOP/s':>10}{'ratio':>8}{'/peak':>8}{'CPU-ms/step':>13}")
     spec = RNNSpec(n_hidden=n, n_inputs=c, n_outputs=k)
-    results = {}
+    results, results_cpu = {}, {}
     for label, pens, seeds in (("plain, 1 seed", (), 1), ("communicability, 1 seed", (comm,), 1),
                                (f"plain, {args.seeds} seeds vmapped", (), args.seeds),
                                (f"communicability, {args.seeds} seeds vmapped", (comm,), args.seeds)):
         sec, cpu = _time_steps(spec, pens, seeds, b, t, c, k, args.inner, args.repeats)
         gflops = seeds * flops / sec / 1e9
         results[label] = sec
+        results_cpu[label] = cpu
         print(f"{label:<34}{sec * 1e3:>10.2f}{seeds / sec:>10.2f}{gflops:>10.1f}"
               f"{gflops / ref:>8.2f}{gflops / rates['square2048']:>8.2f}{cpu * 1e3:>13.1f}")
     print("(steps/s counts seed-steps; ratio = achieved / chain matmul rate, /peak = achieved / square rate)")
+
+    loops = [] if args.module_loops.strip().lower() == "none" else [
+        lp.strip() for lp in args.module_loops.split(",") if lp.strip()]
+    for lp in loops:
+        if lp not in ("step", "sequence"):
+            raise SystemExit(f"--module-loops: unknown loop {lp!r} (step, sequence or none)")
+    if loops:
+        print(f"module path (models.train with a module factory; models.CorticalRNN, same shapes, same run):")
+        print(f"{'case':<52}{'ms/step':>10}{'fast ms':>10}{'module/fast':>13}{'CPU-ms/step':>13}{'CPU ratio':>11}")
+    for lp in loops:
+        for label, pens, seeds in (("plain, 1 seed", (), 1), ("communicability, 1 seed", (comm,), 1),
+                                   (f"communicability, {args.seeds} seeds vmapped", (comm,), args.seeds)):
+            sec, cpu = _time_steps(spec, pens, seeds, b, t, c, k, args.inner, args.repeats, module_loop=lp)
+            print(f"{'module/' + lp + ': ' + label:<52}{sec * 1e3:>10.2f}{results[label] * 1e3:>10.2f}"
+                  f"{sec / results[label]:>13.2f}{cpu * 1e3:>13.1f}{cpu / results_cpu[label]:>11.2f}")
+    if loops:
+        print("(module/fast = module-path step time / fast-path step time of the same case above, wall clock; "
+              "CPU ratio = the same with process CPU time, steadier on a shared machine; target <= 1.5; "
+              "'step' = per-step update + autodiff, what any user module runs; 'sequence' = CorticalRNN's "
+              "forward_sequence, the fast path's hand-written gradient inside the module machinery)")
 
     if not args.skip_training:
         task = int(args.task) if str(args.task).isdigit() else args.task

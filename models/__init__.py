@@ -20,13 +20,13 @@ from ._result import TrainResult, load_result, save_result
 from ._rnn import RNNSpec, draw_w_rec, effective_w_rec, forward, init_params, project, recur
 from ._states import load_params, resolve_model
 from ._train import make_train_step, train
-from ._train_module import train_module
+from ._train_module import module_train_step, train_module
 
 load = load_result
 
 __all__ = [
     "CorticalRNN", "METRIC_NAMES", "RNNSpec", "SIGN_MODES", "TrainResult", "as_brainpy", "dale_init", "dale_signs",
     "derived_seed", "draw_w_rec", "effective_w_rec", "forward", "init_params", "load", "load_params", "load_result",
-    "load_trials", "make_train_step", "project", "recur", "resolve_model", "save_result", "total_penalty", "train",
+    "load_trials", "make_train_step", "module_train_step", "project", "recur", "resolve_model", "save_result", "total_penalty", "train",
     "train_module",
 ]

@@ -139,6 +139,49 @@ def _logits_fn(pm: PureModule, loop: str, bsz: int, t: int, c: int):
     return logits
 
 
+def _loop_for(module, loop: str) -> str:
+    used = ("sequence" if hasattr(module, "forward_sequence") else "step") if loop == "auto" else loop
+    if used == "sequence" and not hasattr(module, "forward_sequence"):
+        raise ValueError("loop='sequence' needs a module with forward_sequence(x)")
+    return used
+
+
+def _make_loss(pm: PureModule, w_fn, loop: str, bsz: int, t: int, c: int, noise: float):
+    """``loss(params, x, y, key, (regularizers, buffers)) -> (total, (ce, penalty, acc))``: input
+    noise as the fast path (same keys), logits at the last step, penalty on ``w_fn``'s W_rec."""
+    logits_fn = _logits_fn(pm, loop, bsz, t, c)
+
+    def loss_fn(p, x, y, key, ctx):
+        regs, buf = ctx
+        p = {**p, **buf}
+        if noise > 0:
+            x = x + noise * jax.random.normal(key, x.shape, x.dtype)
+        logits = logits_fn(p, x)
+        ce = optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+        pen = total_penalty(regs, w_fn(p))
+        return ce + pen, (ce, pen, (jnp.argmax(logits, -1) == y).mean())
+
+    return loss_fn
+
+
+def module_train_step(module, regularizers: Sequence[Callable], optimizer, *, batch_size: int, n_time: int,
+                      n_inputs: int, loop: str = "auto", input_noise: float | None = None,
+                      w_rec_selector: str | Callable | None = None, reset: Callable | None = None):
+    """The module path's guarded optimizer step for one built ``module`` -- the counterpart of
+    :func:`models.make_train_step` (used by ``python -m benchmarks perf``). Returns ``(step,
+    params, buffers)``: ``step(carry, (x, y, key)) -> (carry, (ce, penalty, acc))`` with ``carry =
+    (params, opt_state, alive, failed_step, failed_reason, step_count)`` and ``x`` (B, T, C)."""
+    pm = PureModule(module, reset)
+    _, w_fn = _select_w_rec(pm, w_rec_selector)
+    flat = {k: jnp.asarray(v) for k, v in pm.layout.read().items()}
+    buffers = {k: flat.pop(k) for k in pm.buffer_names}
+    noise = float(getattr(module, "input_noise", 0.05) if input_noise is None else input_noise)
+    loss_fn = _make_loss(pm, w_fn, _loop_for(module, loop), int(batch_size), int(n_time), int(n_inputs), noise)
+    guarded = _guarded_step(loss_fn, optimizer, getattr(module, "project_params", None) or (lambda p: p))
+    regs = tuple(regularizers)
+    return (lambda carry, batch: guarded(carry, batch, (regs, buffers))), flat, buffers
+
+
 def train_module(
     factory: Callable | str,
     task: Any,
@@ -213,10 +256,7 @@ def train_module(
     params0 = {k: v.astype(jnp.float32) for k, v in stacked.items()}
     noise = float(getattr(modules[0], "input_noise", 0.05) if input_noise is None else input_noise)
     project = getattr(modules[0], "project_params", None) or (lambda p: p)
-    loop_used = ("sequence" if hasattr(modules[0], "forward_sequence") else "step") if loop == "auto" else loop
-    if loop_used == "sequence" and not hasattr(modules[0], "forward_sequence"):
-        raise ValueError("loop='sequence' needs a module with forward_sequence(x)")
-    lg_train = _logits_fn(pm, loop_used, batch_size, t_len, c)
+    loop_used = _loop_for(modules[0], loop)
     lg_val = _logits_fn(pm, loop_used, int(n_val), t_len, c)
     lg_test = _logits_fn(pm, loop_used, int(n_test), t_len, c)
     opt = optax.adam(float(lr), eps=1e-7) if optimizer is None else optimizer
@@ -226,16 +266,7 @@ def train_module(
         ce = optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
         return ce, (jnp.argmax(logits, -1) == y).mean(dtype=jnp.float32)
 
-    def loss_fn(p, x, y, key, ctx):
-        regs, buf = ctx
-        p = {**p, **buf}
-        if noise > 0:
-            x = x + noise * jax.random.normal(key, x.shape, x.dtype)
-        logits = lg_train(p, x)
-        ce = optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
-        pen = total_penalty(regs, w_fn(p))
-        return ce + pen, (ce, pen, (jnp.argmax(logits, -1) == y).mean())
-
+    loss_fn = _make_loss(pm, w_fn, loop_used, batch_size, t_len, c, noise)
     split = [_split_regularizer(r) for r in regularizers]
     reg_templates, reg_data = tuple(t for t, _ in split), tuple(d for _, d in split)
     step = _guarded_step(loss_fn, opt, project)

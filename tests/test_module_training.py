@@ -216,3 +216,20 @@ def test_acceptance_brainpy_rnncell_learns_gonogo_full_protocol(field_5_3_8):
     assert res.config["steps_per_epoch"] == 40 and res.config["epochs"] == 10 and res.config["n_train"] == 5120
     assert res.status == ["ok", "ok"]
     assert np.all(res.metrics["test_acc"][:, -1] > 0.9), (res.metrics["test_acc"][:, -1], time.perf_counter() - t0)
+
+
+@pytest.mark.slow
+def test_perf_prints_the_module_to_fast_ratio(microns_dir, capsys):
+    import re
+
+    from benchmarks import _perf
+
+    rc = _perf.main(["--n-hidden", "42", "--field", "5_3_8", "--steps", "5", "--batch", "8", "--seeds", "2",
+                     "--repeats", "1", "--inner", "2", "--skip-training", "--module-loops", "step"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    rows = [line for line in out.splitlines() if re.match(r"^module/step: ", line)]
+    assert len(rows) == 3, out
+    for row in rows:
+        ms, fast_ms, ratio, cpu_ms, cpu_ratio = (float(v) for v in row.split()[-5:])
+        assert ms > 0 and fast_ms > 0 and ratio == pytest.approx(ms / fast_ms, rel=0.02, abs=0.01) and cpu_ratio > 0

@@ -49,7 +49,7 @@ SMOKE = {"epochs": 1, "n_train": 256, "n_val": 128, "n_test": 128, "seeds": 2}
 def claim_config(*, seeds: int = DEFAULT_SEEDS, smoke: bool = False, field: str = "6_6_2",
                  data_dir: str | None = None):
     """The :class:`~benchmarks._ablation.AblationConfig` of the claim (full protocol unless smoke)."""
-    from benchmarks._ablation import AblationConfig
+    from benchmarks._schema import AblationConfig
 
     if seeds < 2:
         raise ValueError(f"--seeds must be >= 2 for an interval, got {seeds}")
@@ -66,18 +66,13 @@ def claim_config(*, seeds: int = DEFAULT_SEEDS, smoke: bool = False, field: str 
 
 
 def _t_interval(x: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
-    """(mean, lo, hi) of the t-interval; a zero-spread sample gives a zero-width interval."""
-    from scipy import stats
+    """(mean, lo, hi): :func:`connectome_priors.stats.t_interval` with the mean beside it."""
+    from connectome_priors.stats import t_interval
 
     x = np.asarray(x, float)
-    mean = float(x.mean())
     if len(x) < 2:
-        return mean, float("nan"), float("nan")
-    sem = float(x.std(ddof=1) / np.sqrt(len(x)))
-    if sem == 0.0:
-        return mean, mean, mean
-    lo, hi = stats.t.interval(confidence, len(x) - 1, loc=mean, scale=sem)
-    return mean, float(lo), float(hi)
+        return float(x.mean()) if len(x) else float("nan"), float("nan"), float("nan")
+    return (float(x.mean()), *t_interval(x, confidence))
 
 
 def test_accuracy_by_seed(runs: Sequence[Mapping[str, Any]]) -> dict[str, dict[int, float]]:
@@ -233,7 +228,7 @@ def _atomic_text(path: Path, text: str) -> None:
 
 def write_claim_report(out: str | os.PathLike, *, smoke: bool = False) -> Path:
     """Write ``report.md``, ``claim.png`` and ``claim.json`` of a claim folder from its run store."""
-    from benchmarks._ablation import RUN_STORE
+    from benchmarks._store import RUN_STORE
     from benchmarks._variants import CONTROL_DESCRIPTIONS
 
     out = Path(out)
@@ -307,21 +302,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         build_parser().error(str(exc))
     from benchmarks._ablation import run_ablation
+    from benchmarks._cli import run_interruptible
 
     out = Path(args.out)
     n = len(config.variants) * len(config.seeds)
     print(f"claim: Go/NoGo on field {config.field}, {', '.join(config.variants)} x {len(config.seeds)} seeds "
           f"= {n} runs, {config.epochs} epochs x {config.n_train // config.batch_size} steps"
           f"{' (SMOKE)' if args.smoke else ''} -> {out}", flush=True)
-    try:
-        run_ablation(config, out / "ablation", progress=not args.no_progress, report=True,
-                     published=args.published)
-    except KeyboardInterrupt:
-        print(f"\ninterrupted: finished runs are saved in {out}; rerun the same command to resume")
-        return 130
-    except ValueError as exc:
-        print(f"error: {exc}")
-        return 2
+    status, _ = run_interruptible(lambda: run_ablation(config, out / "ablation", progress=not args.no_progress,
+                                                       report=True, published=args.published), out)
+    if status is not None:
+        return status
     path = write_claim_report(out, smoke=args.smoke)
     print(f"report: {path}")
     return 0

@@ -159,6 +159,29 @@ def _last(a: np.ndarray) -> float:
     return float(a[-1]) if len(a) else float("nan")
 
 
+def _model(config: AblationConfig, n: int) -> Any:
+    """The fast built-in RNN's spec, or the user's module factory (``config.model``, an import path)."""
+    import models
+
+    if config.model is None:
+        return models.RNNSpec(n_hidden=n, sign=config.sign)
+    factory = models.resolve_model(config.model)
+    from models._states import factory_accepts
+
+    accepted = factory_accepts(factory)
+    if config.sign != "free" and accepted is not None and "sign" not in accepted:
+        raise ValueError(f"--sign {config.sign}: model {config.model} takes no 'sign' keyword, so it cannot "
+                         f"be constrained; add a sign parameter to the factory or use --sign free")
+    return factory
+
+
+def _model_options(config: AblationConfig, n: int) -> dict[str, Any]:
+    """Keywords of ``models.train``'s module path: the factory gets the field size and the sign."""
+    if config.model is None:
+        return {}
+    return {"factory_kwargs": {"n_hidden": n, "sign": config.sign}}
+
+
 def train_cell(config: AblationConfig, variant: str, task: str, seeds: Sequence[int],
                priors: FieldPriors | None = None) -> list[dict[str, Any]]:
     """Train ``seeds`` of one (variant, task) cell in one call and return one result per seed.
@@ -171,11 +194,11 @@ def train_cell(config: AblationConfig, variant: str, task: str, seeds: Sequence[
     priors = priors or FieldPriors(config)
     v = get_variant(variant)
     w_init, regs = build_prior(v, priors)
-    spec = models.RNNSpec(n_hidden=priors.n, sign=config.sign)
     t0 = time.perf_counter()
-    res = models.train(spec, task, seeds=list(seeds), epochs=config.epochs, batch_size=config.batch_size,
-                       n_train=config.n_train, n_val=config.n_val, n_test=config.n_test, lr=config.lr,
-                       regularizers=regs, w_rec_init=w_init)
+    res = models.train(_model(config, priors.n), task, seeds=list(seeds), epochs=config.epochs,
+                       batch_size=config.batch_size, n_train=config.n_train, n_val=config.n_val,
+                       n_test=config.n_test, lr=config.lr, regularizers=regs, w_rec_init=w_init,
+                       **_model_options(config, priors.n))
     train_s = time.perf_counter() - t0
     w_all = np.asarray(res.w_rec, np.float32)
     m = res.metrics
@@ -297,7 +320,7 @@ def config_from_sweep(cell: Any, options: Any) -> AblationConfig:
     """An :class:`AblationConfig` for one sweep cell (``options.extra`` overrides sizes)."""
     extra = dict(getattr(options, "extra", {}) or {})
     sizes = {k: extra[k] for k in ("n_train", "n_val", "n_test", "batch_size", "lr", "lam", "lam_emd",
-                                   "data_dir", "seeds_per_call") if k in extra}
+                                   "data_dir", "seeds_per_call", "model") if k in extra}
     if getattr(options, "quick", False):
         sizes = {**{k: QUICK[k] for k in ("n_train", "n_val", "n_test")}, **sizes}
     return AblationConfig(field=cell.field, seeds=tuple(cell.seeds), epochs=options.epochs,

@@ -32,6 +32,12 @@ def run_interruptible(run: Callable[[], T], out: Any) -> tuple[int | None, T | N
         return 2, None
 
 
+MODEL_HELP = ("a module factory 'package.module:factory' (seed -> brainstate/brainpy module; it is "
+                  "given n_inputs, n_outputs, n_hidden = the field's neuron count, w_rec_init = the "
+                  "variant's initializer and sign, as far as its signature accepts them; see "
+                  "models.train) to benchmark your own circuit; default: the fast built-in RNN")
+
+
 def ablation_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m benchmarks ablation",
@@ -62,6 +68,7 @@ def ablation_parser() -> argparse.ArgumentParser:
     a("--seeds-per-call", type=int, default=None,
       help="train at most this many seeds per compiled call (default: all seeds of a cell at once; "
            "smaller loses less on Ctrl-C)")
+    a("--model", default=None, help=MODEL_HELP)
     a("--no-weights", action="store_true", help="do not store trained W_rec matrices")
     a("--out", default=None, help="output folder (default results/ablation-<field>-<sign>[-compat][-quick])")
     a("--data-dir", default=None, help="folder of MICrONS field folders (default: $CONNECTOME_PRIORS_DATA "
@@ -90,7 +97,8 @@ def config_from_args(args: argparse.Namespace):
         reference_compat=args.reference_compat,
         n_train=pick(args.n_train, "n_train", 5120), n_val=pick(args.n_val, "n_val", 2560),
         n_test=pick(args.n_test, "n_test", 2560), data_dir=args.data_dir,
-        seeds_per_call=args.seeds_per_call, save_weights=not args.no_weights, quick=args.quick)
+        seeds_per_call=args.seeds_per_call, save_weights=not args.no_weights, quick=args.quick,
+        model=args.model)
 
 
 def default_out(config) -> str:
@@ -101,6 +109,8 @@ def default_out(config) -> str:
         parts.append("compat")
     if config.quick:
         parts.append("quick")
+    if config.model:
+        parts.append(config.model.rpartition(":")[2].replace(".", "_"))
     return os.path.join("results", "-".join(parts))
 
 

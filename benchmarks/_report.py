@@ -78,6 +78,9 @@ def write_report(out_dir: str | os.PathLike, *, published: str | os.PathLike | N
                  f"{config['batch_size']}), {config['n_val']} validation / {config['n_test']} test trials; "
                  f"functional init {config['functional']}; λ = {config['lam']}, λ_EMD = {config['lam_emd']}"
                  f"{'; QUICK run' if config.get('quick') else ''}.")
+    if config.get("model"):
+        lines.append(f"- Model: the user's module factory `{config['model']}` (models.train's module path), "
+                     "not the paper's built-in RNN.")
     lines.append(f"- Config hash `{config.get('config_hash')}`; created {ds.attrs['created']}; versions: "
                  + ", ".join(f"{k} {v}" for k, v in json.loads(ds.attrs["versions_json"]).items()
                              if k not in ("platform",)) + ".")

@@ -83,6 +83,7 @@ class AblationConfig:
     seeds_per_call: int | None = None
     save_weights: bool = True
     quick: bool = False
+    model: str | None = None  # None: the fast built-in RNN; else a module factory "package.module:factory"
 
     def __post_init__(self) -> None:
         if self.sign not in SIGNS:
@@ -106,6 +107,11 @@ class AblationConfig:
             raise ValueError(f"n_train={self.n_train} is smaller than batch_size={self.batch_size}")
         if self.seeds_per_call is not None and self.seeds_per_call < 1:
             raise ValueError(f"seeds_per_call must be >= 1, got {self.seeds_per_call}")
+        if self.model is not None:
+            mod, sep, attr = str(self.model).partition(":")
+            if not (mod and sep and attr):
+                raise ValueError(f"model={self.model!r} must be an import path 'package.module:factory'")
+            object.__setattr__(self, "model", str(self.model))
 
     # the fields that make two runs comparable (seeds, tasks, variants only select runs)
     _HASHED = ("field", "sign", "functional", "reference_compat", "epochs", "n_train", "n_val",
@@ -114,6 +120,8 @@ class AblationConfig:
     def identity(self) -> dict[str, Any]:
         d = {k: getattr(self, k) for k in self._HASHED}
         d["protocol_version"] = PROTOCOL_VERSION
+        if self.model is not None:  # only when set, so stores of the built-in model keep their hash
+            d["model"] = self.model
         return d
 
     def config_hash(self) -> str:

@@ -41,8 +41,6 @@ command reads); a test injects a cheap cell function through ``run_sweep(cell_fn
 
 from __future__ import annotations
 
-from __future__ import annotations
-
 import argparse
 import dataclasses
 import json
@@ -52,7 +50,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ._cli import run_interruptible
+from ._cli import MODEL_HELP, run_interruptible
 from ._cost_model import (FEATURES, check_prediction, fit_cost_model, load_cell_records, load_sweep_records,
                           predict_sweep)
 from ._schema import QUICK, SIGNS, parse_tasks
@@ -111,6 +109,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
       help="'paper': the paper's full protocol on 6_6_2 -- 11 variants x 3 tasks x 20 seeds x 10 "
            "epochs, both sign arms, with the ablation's metrics, statistics and report per arm; "
            "every size can still be overridden (e.g. --seeds 2 --epochs 1 on a CPU)")
+    a("--model", default=None, help=MODEL_HELP)
     a("--no-progress", action="store_true")
     return parser
 
@@ -135,7 +134,7 @@ def options_from_args(args: argparse.Namespace) -> tuple[tuple[str, ...], SweepO
         bad = [v for v in variants if v not in valid]
         if bad:
             raise ValueError(f"--variants: unknown {bad}; expected names from {', '.join(valid)}")
-    extra = {k: getattr(args, k) for k in ("n_train", "n_val", "n_test", "data_dir")
+    extra = {k: getattr(args, k) for k in ("n_train", "n_val", "n_test", "data_dir", "model")
              if getattr(args, k) is not None}
     return fields, SweepOptions(
         seeds=seeds, epochs=epochs, tasks=parse_tasks(args.tasks), signs=signs, variants=variants,

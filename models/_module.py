@@ -34,14 +34,17 @@ Example (per step under ``brainstate.transform.for_loop``)::
     >>> bool(jnp.allclose(logits[-1], m(jnp.ones((3, 5, 2))), atol=1e-5))   # == the fast path
     True
 
-BrainPy's ``bp.DSRunner`` (brainpy 2.8.2) cannot drive this module: its constructor refuses any
-target that is not a ``brainpy.DynamicalSystem`` (``RunningError: "target" must be an instance
-of DynamicalSystem``), and a brainstate ``Module`` is not one (brainpy 2.8.2's
-``DynamicalSystem`` derives from ``BrainPyObject``, not from ``brainstate.nn.Module``; the two
-have separate node registries, so one class cannot be both). The nearest brainpy route is
-:func:`as_brainpy`, a one-line ``brainpy.DynamicalSystem`` wrapper whose ``update`` calls the
-module's; brainpy 2.8.2's variables are brainstate ``State`` objects, so ``DSRunner``'s jit
-tracks the wrapped module's states::
+BrainPy's ``bp.DSRunner`` (brainpy 2.8.2) does not take this module directly: its constructor
+refuses any target that is not a ``brainpy.DynamicalSystem`` (``RunningError: "target" must be an
+instance of DynamicalSystem``), and a ``brainstate.nn.Module`` is not one (brainpy 2.8.2's
+``DynamicalSystem`` derives from ``BrainPyObject``, not from ``brainstate.nn.Module``). A class
+deriving from both can be constructed and passes that check, but it would mix brainpy's variable
+registry (``vars()``) with brainstate's graph of states, which is untested across brainpy's
+transforms, so ``CorticalRNN`` stays a plain brainstate module. The supported brainpy route is
+:func:`as_brainpy`, a thin ``brainpy.DynamicalSystem`` wrapper whose ``update`` calls the
+module's (brainpy 2.8.2's variables are brainstate ``State`` objects; ``DSRunner`` on the wrapper
+steps the module's hidden state and gives the same logits as ``forward_sequence``, see
+``tests/test_module_training.py``)::
 
     >>> import brainpy as bp                               # doctest: +SKIP
     >>> runner = bp.DSRunner(as_brainpy(m), data_first_axis="T", progress_bar=False)  # doctest: +SKIP

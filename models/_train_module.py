@@ -5,8 +5,10 @@ Contract (``models.train(factory, task, seeds=[...], ...)`` or ``models.train(mo
 * ``factory(seed, **kw) -> module`` builds one network. It is called once per seed, after
   ``brainstate.random.seed(seed)`` (brainpy 2.8 initializers draw from it too), with those of
   these keywords its signature accepts (all of them if it takes ``**kwargs``): ``n_inputs`` (C,
-  from the task), ``n_outputs`` (K, classes of the task), ``w_rec_init`` (the seed's initializer,
-  when ``w_rec_init`` is given), and the entries of ``factory_kwargs`` (e.g. ``n_hidden``).
+  from the task), ``n_outputs`` (K, classes of the task), ``w_rec_init`` (when given: the seed's
+  initializer ``w_rec_init.with_seed(seed)`` if it has ``with_seed``, as ``MICrONSInit`` does, so
+  the module starts from the fast path's matrix; the seed's slice of an (S, N, N) array; else
+  ``w_rec_init`` itself), and the entries of ``factory_kwargs`` (e.g. ``n_hidden``).
   ``"package.module:factory"`` strings are resolved with :func:`models.resolve_model`.
 * ``module`` is a ``brainstate.nn.Module`` (parameters ``brainstate.ParamState``) or a brainpy
   2.8 ``DynamicalSystem`` built with ``mode=brainpy.math.training_mode`` (parameters
@@ -235,7 +237,7 @@ def train_module(
     init_by_factory = w_rec_init is not None and (accepted is None or "w_rec_init" in accepted)
     per_seed = ([np.asarray(w_rec_init[i]) for i in range(len(seeds))]
                 if isinstance(w_rec_init, (np.ndarray, jax.Array)) and np.ndim(w_rec_init) == 3
-                else [w_rec_init] * len(seeds))
+                else [w_rec_init.with_seed(s) if hasattr(w_rec_init, "with_seed") else w_rec_init for s in seeds])
     modules = [build_module(factory, s, {**kwargs, "w_rec_init": init} if init_by_factory else kwargs)
                for s, init in zip(seeds, per_seed)]
     pm = PureModule(modules[0], reset)

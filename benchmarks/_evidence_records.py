@@ -74,7 +74,8 @@ class Arm:
 
     def check_config(self, config: Mapping[str, Any], where: str) -> None:
         want = {"field": "6_6_2", "epochs": 10, "sign": self.sign, "reference_compat": self.reference_compat,
-                "functional": self.functional, "n_train": 5120, "n_val": 2560, "n_test": 2560}
+                "functional": self.functional, "n_train": 5120, "n_val": 2560, "n_test": 2560,
+                "batch_size": 128, "lr": 1e-3, "lam": 0.3, "lam_emd": 0.1, "model": None}  # the built-in RNN
         bad = {k: (config.get(k), v) for k, v in want.items() if config.get(k) != v}
         if bad:
             raise RecordsError(f"{where} is not arm {self.name!r} (found -> expected: {bad}); "

@@ -15,6 +15,7 @@ import xarray as xr
 
 import connectome_priors as cp
 from connectome_priors import FieldDataError, _embedded, _embedded_build, _field, _fetch, _store
+from pickle_exploit import Exploit
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "connectome_priors" / "data"
@@ -200,23 +201,13 @@ def test_embedded_arrays_are_never_unpickled(damaged_copy, tmp_path):
     with zipfile.ZipFile(buf, "w") as zf:
         member = io.BytesIO()
         payload = np.empty(1, dtype=object)
-        payload[0] = _Exploit(str(marker))
+        payload[0] = Exploit(str(marker))
         np.save(member, payload, allow_pickle=True)
         zf.writestr("root_ids.npy", member.getvalue())
     _rewrite_consistently(damaged_copy, "5_3_8", buf.getvalue())
     with pytest.raises(FieldDataError, match=r"'5_3_8', file '5_3_8\.npz'.*unreadable arrays.*allow_pickle"):
         cp.load_field("5_3_8")
     assert not marker.exists()
-
-
-class _Exploit:
-    def __init__(self, path):
-        self.path = path
-
-    def __reduce__(self):
-        import os
-
-        return (os.mkdir, (self.path,))
 
 
 def test_embedded_content_is_checked_behind_the_hash(damaged_copy):

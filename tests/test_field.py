@@ -16,6 +16,7 @@ from scipy.spatial.distance import pdist
 
 from connectome_priors import FieldDataError, load_field, load_spikes
 from connectome_priors import _registry
+from pickle_exploit import Exploit
 
 SMALL = "5_3_8"
 
@@ -135,22 +136,12 @@ def test_missing_file(local_copy):
 def test_tampered_local_pickle_is_never_unpickled(local_copy, tmp_path):
     marker = tmp_path / "unpickled"
     payload = np.empty(42, dtype=object)
-    payload[:] = [_Exploit(str(marker))] * 42
+    payload[:] = [Exploit(str(marker))] * 42
 
     np.save(local_copy / SMALL / f"positions_{SMALL}.npy", payload, allow_pickle=True)
     with pytest.raises(FieldDataError, match=r"'5_3_8'.*'positions_5_3_8\.npy'.*(size|sha256)"):
         load_field(SMALL, data_dir=local_copy)
     assert not marker.exists()
-
-
-class _Exploit:
-    """Unpickling this creates a directory: proof that a file was unpickled."""
-
-    def __init__(self, path):
-        self.path = path
-
-    def __reduce__(self):
-        return (os.mkdir, (self.path,))
 
 
 def test_same_size_altered_local_file_is_refused_with_both_hashes(local_copy):

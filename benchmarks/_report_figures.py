@@ -1,4 +1,8 @@
-"""The report's figures: accuracy per variant and task beside the published, and the graph-metric panels."""
+"""The report's figures: accuracy per variant and task beside the published, and the graph-metric panels.
+
+``draw_*`` build a figure (shared with the committed evidence, ``benchmarks._evidence_figures``, which saves
+it reproducibly); ``plot_*`` draw and save the ablation report's copies.
+"""
 
 from __future__ import annotations
 
@@ -19,8 +23,10 @@ def _plt():
     return plt
 
 
-def plot_accuracy(summary, published, tasks: Sequence[str], variants: Sequence[str], path: Path) -> Path:
-    """Mean final-epoch training accuracy per variant and task, 95% t-CIs, published beside."""
+def draw_accuracy(summary, published, tasks: Sequence[str], variants: Sequence[str], *,
+                  ci: tuple[str, str] = ("ci95_lo", "ci95_hi"), titles=TASK_NAMES):
+    """Figure: mean final-epoch training accuracy per variant and task with 95% t-CIs (summary columns
+    ``ci``), the published mean and CI beside it when ``published`` is given."""
     plt = _plt()
     fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 4.2), sharey=True, squeeze=False)
     x = np.arange(len(variants))
@@ -28,7 +34,7 @@ def plot_accuracy(summary, published, tasks: Sequence[str], variants: Sequence[s
         s = summary[(summary["metric"] == "Accuracy") & (summary["task"] == task)].set_index("variant")
         s = s.reindex(variants)
         mean = s["mean"].to_numpy(float)
-        err = np.abs(np.vstack([mean - s["ci95_lo"].to_numpy(float), s["ci95_hi"].to_numpy(float) - mean]))
+        err = np.abs(np.vstack([mean - s[ci[0]].to_numpy(float), s[ci[1]].to_numpy(float) - mean]))
         ax.errorbar(x - 0.15, mean, yerr=np.nan_to_num(err), fmt="o", color="C0", capsize=3, label="ours")
         if published is not None:
             p = published[(published["metric"] == "Accuracy") & (published["task"] == task)]
@@ -39,21 +45,17 @@ def plot_accuracy(summary, published, tasks: Sequence[str], variants: Sequence[s
                         label="published", alpha=0.8)
         ax.axhline(NO_MEMORY_ACCURACY[task], color="0.5", ls="--", lw=1, label="no-memory solver")
         ax.set_xticks(x, variants, rotation=60, ha="right", fontsize=8)
-        ax.set_title(f"{task}: {TASK_NAMES[task]}", fontsize=10)
+        ax.set_title(f"{task}: {titles[task]}", fontsize=10)
         ax.set_ylim(0, 1.05)
         ax.grid(axis="y", alpha=0.3)
     axes[0][0].set_ylabel("final-epoch training accuracy")
     axes[0][0].legend(fontsize=8, loc="lower left")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return fig
 
 
-def plot_metrics(df, tasks: Sequence[str], variants: Sequence[str], path: Path,
-                 metrics: Sequence[str] = ("Test_Accuracy",) + GRAPH_METRICS) -> Path:
-    """One panel per (metric, task): every seed as a dot, the mean as a bar."""
+def draw_metrics(df, tasks: Sequence[str], variants: Sequence[str],
+                 metrics: Sequence[str] = ("Test_Accuracy",) + GRAPH_METRICS, *, titles=TASK_NAMES):
+    """Figure: one panel per (metric, task) of a tidy frame; every seed as a dot, the mean as a bar."""
     plt = _plt()
     fig, axes = plt.subplots(len(metrics), len(tasks), figsize=(4.2 * len(tasks), 2.6 * len(metrics)),
                              squeeze=False, sharex=True)
@@ -68,18 +70,34 @@ def plot_metrics(df, tasks: Sequence[str], variants: Sequence[str], path: Path,
                 vals = vals[np.isfinite(vals)]
                 means.append(vals.mean() if len(vals) else np.nan)
                 if len(vals):
-                    jitter = (np.arange(len(vals)) - (len(vals) - 1) / 2) * 0.05
+                    jitter = (np.arange(len(vals)) - (len(vals) - 1) / 2) * min(0.05, 0.6 / len(vals))
                     ax.plot(i + jitter, vals, ".", color="C0", alpha=0.6, ms=4)
             ax.bar(x, np.nan_to_num(means), color="C0", alpha=0.25)
             if r == 0:
-                ax.set_title(f"{task}: {TASK_NAMES[task]}", fontsize=10)
+                ax.set_title(f"{task}: {titles[task]}", fontsize=10)
             if c == 0:
                 ax.set_ylabel(metric, fontsize=9)
             ax.grid(axis="y", alpha=0.3)
     for ax in axes[-1]:
         ax.set_xticks(x, variants, rotation=60, ha="right", fontsize=8)
+    return fig
+
+
+def _save(fig, path: Path, dpi: int) -> Path:
+    plt = _plt()
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=dpi)
     plt.close(fig)
     return path
+
+
+def plot_accuracy(summary, published, tasks: Sequence[str], variants: Sequence[str], path: Path) -> Path:
+    """Mean final-epoch training accuracy per variant and task, 95% t-CIs, published beside."""
+    return _save(draw_accuracy(summary, published, tasks, variants), path, dpi=120)
+
+
+def plot_metrics(df, tasks: Sequence[str], variants: Sequence[str], path: Path,
+                 metrics: Sequence[str] = ("Test_Accuracy",) + GRAPH_METRICS) -> Path:
+    """One panel per (metric, task): every seed as a dot, the mean as a bar."""
+    return _save(draw_metrics(df, tasks, variants, metrics), path, dpi=110)

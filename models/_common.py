@@ -96,6 +96,30 @@ def _stack_seed_data(task, seeds, n, purpose):
     return np.stack(xs), np.stack(ys)
 
 
+def check_protocol(seeds: Sequence[int], epochs: int, batch_size: int, n_train: int, n_val: int,
+                   n_test: int) -> tuple[list[int], int]:
+    """Validate the arguments shared by both training paths; return (seeds as ints, steps per epoch)."""
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds must name at least one seed")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct, got {seeds}")
+    for name, v in (("epochs", epochs), ("batch_size", batch_size), ("n_train", n_train),
+                    ("n_val", n_val), ("n_test", n_test)):
+        if int(v) < 1:
+            raise ValueError(f"{name} must be a positive integer, got {v}")
+    n_steps = int(n_train) // int(batch_size)
+    if n_steps < 1:
+        raise ValueError(f"n_train={n_train} is smaller than batch_size={batch_size}")
+    return seeds, n_steps
+
+
+def stack_splits(task: Any, seeds: Sequence[int], n_train: int, n_val: int, n_test: int) -> tuple[np.ndarray, ...]:
+    """(xtr, ytr, xva, yva, xte, yte), each stacked over seeds; every split drawn from its own seed."""
+    return (*_stack_seed_data(task, seeds, n_train, "train"), *_stack_seed_data(task, seeds, n_val, "val"),
+            *_stack_seed_data(task, seeds, n_test, "test"))
+
+
 def _describe(obj) -> str:
     if isinstance(obj, functools.partial):
         kw = {k: v for k, v in obj.keywords.items() if np.ndim(v) == 0}

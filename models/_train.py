@@ -58,7 +58,7 @@ import numpy as np
 import optax
 
 from ._common import (  # noqa: F401 - re-exported names of the old module layout
-    _REASONS, METRIC_NAMES, _all_finite, _describe, _rebuild_regularizer, _split_regularizer, _stack_seed_data,
+    _REASONS, METRIC_NAMES, _all_finite, _describe, _rebuild_regularizer, _split_regularizer, check_protocol, stack_splits,
     derived_seed, load_trials, status_lines, total_penalty,
 )
 from ._result import TrainResult
@@ -213,22 +213,8 @@ def train(
                             shuffle=shuffle, test_every_epoch=test_every_epoch, optimizer=optimizer, **module_options)
     if module_options:
         raise TypeError(f"options {sorted(module_options)} apply to module factories only, not to an RNNSpec")
-    seeds = [int(s) for s in seeds]
-    if not seeds:
-        raise ValueError("seeds must name at least one seed")
-    if len(set(seeds)) != len(seeds):
-        raise ValueError(f"seeds must be distinct, got {seeds}")
-    for name, v in (("epochs", epochs), ("batch_size", batch_size), ("n_train", n_train),
-                    ("n_val", n_val), ("n_test", n_test)):
-        if int(v) < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v}")
-    n_steps = int(n_train) // int(batch_size)
-    if n_steps < 1:
-        raise ValueError(f"n_train={n_train} is smaller than batch_size={batch_size}")
-
-    xtr, ytr = _stack_seed_data(task, seeds, n_train, "train")
-    xva, yva = _stack_seed_data(task, seeds, n_val, "val")
-    xte, yte = _stack_seed_data(task, seeds, n_test, "test")
+    seeds, n_steps = check_protocol(seeds, epochs, batch_size, n_train, n_val, n_test)
+    xtr, ytr, xva, yva, xte, yte = stack_splits(task, seeds, n_train, n_val, n_test)
     n_classes = int(max(ytr.max(), yva.max(), yte.max())) + 1
     spec = dataclasses.replace(
         spec,

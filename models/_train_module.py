@@ -69,7 +69,7 @@ import numpy as np
 import optax
 
 from ._common import (
-    METRIC_NAMES, _all_finite, _describe, _rebuild_regularizer, _split_regularizer, _stack_seed_data,
+    METRIC_NAMES, _all_finite, _describe, _rebuild_regularizer, _split_regularizer, check_protocol, stack_splits,
     derived_seed, status_lines, total_penalty,
 )
 from ._result import TrainResult
@@ -213,21 +213,9 @@ def train_module(
     factory = resolve_model(factory)
     if loop not in LOOPS:
         raise ValueError(f"loop={loop!r} is not one of {LOOPS}")
-    seeds = [int(s) for s in seeds]
-    if not seeds or len(set(seeds)) != len(seeds):
-        raise ValueError(f"seeds must name distinct seeds, got {seeds}")
-    for name, v in (("epochs", epochs), ("batch_size", batch_size), ("n_train", n_train),
-                    ("n_val", n_val), ("n_test", n_test)):
-        if int(v) < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v}")
+    seeds, n_steps = check_protocol(seeds, epochs, batch_size, n_train, n_val, n_test)
     epochs, batch_size = int(epochs), int(batch_size)
-    n_steps = int(n_train) // batch_size
-    if n_steps < 1:
-        raise ValueError(f"n_train={n_train} is smaller than batch_size={batch_size}")
-
-    xtr, ytr = _stack_seed_data(task, seeds, n_train, "train")
-    xva, yva = _stack_seed_data(task, seeds, n_val, "val")
-    xte, yte = _stack_seed_data(task, seeds, n_test, "test")
+    xtr, ytr, xva, yva, xte, yte = stack_splits(task, seeds, n_train, n_val, n_test)
     t_len, c = xtr.shape[2], xtr.shape[3]
     n_classes = int(max(ytr.max(), yva.max(), yte.max())) + 1
 

@@ -397,3 +397,17 @@ def test_dale_model_refuses_an_initializer_with_its_own_dale_assignment():
     init = cp.MICrONSInit(field=cp.surrogate_field(12, seed=0), dale=0.8, seed=0)
     with pytest.raises(ValueError, match="sign='dale'"):
         models.init_params(RNNSpec(n_hidden=12, n_inputs=3, n_outputs=2, sign="dale"), 0, init)
+
+
+@pytest.mark.parametrize("network", ["fast", "module"])
+@pytest.mark.parametrize("kwargs, message", [
+    ({"seeds": []}, "seeds must name at least one seed"),
+    ({"seeds": [1, 1]}, r"seeds must be distinct, got \[1, 1\]"),
+    ({"epochs": 0}, "epochs must be a positive integer, got 0"),
+    ({"n_val": 0}, "n_val must be a positive integer, got 0"),
+    ({"n_train": 16, "batch_size": 32}, "n_train=16 is smaller than batch_size=32"),
+])
+def test_bad_training_arguments_are_named_on_both_paths(network, kwargs, message):
+    net = SPEC8 if network == "fast" else models.CorticalRNN.factory(SPEC8)
+    with pytest.raises(ValueError, match=message):
+        train(net, _toy, **kwargs)

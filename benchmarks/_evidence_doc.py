@@ -248,6 +248,11 @@ def _claim(row: pd.Series, arm: str) -> str:
     if row["sig"] != "YES":
         n = int(row["n"])
         floor = f"; with {n} seeds the smallest attainable p is {tb.fmt_p(2.0 / 2 ** n)}" if 0 < n < 8 else ""
+        if 0 < n and 2.0 / 2 ** n >= 0.05 and (row["diff_lo"] > 0 or row["diff_hi"] < 0):
+            # the test cannot reject at this n, whatever the data: say what the interval shows, and that it is untested
+            word = "higher" if row["mean_diff"] > 0 else "lower"
+            return (f"- `{row['a']}` is {word} than `{row['b']}` by the paired t-interval, but {n} seeds are too few "
+                    f"for the signed-rank test to reject ({test}{floor}).")
         return f"- No significant difference between `{row['a']}` and `{row['b']}` ({test}{floor})."
     word = "higher" if row["mean_diff"] > 0 else "lower"
     return f"- `{row['a']}` is {word} than `{row['b']}` ({test})."

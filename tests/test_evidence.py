@@ -275,6 +275,23 @@ def test_findings_name_arm_and_test(tmp_path):
     assert "Wdiag-D*C" in findings and "not yet run" in text.split("## Table 2", 1)[1].split("## Table 3", 1)[0]
 
 
+@pytest.mark.parametrize("n, lo, hi, p_holm, expected", [
+    (3, 0.35, 0.39, 0.75, "is higher than `b` by the paired t-interval, but 3 seeds are too few"),
+    (3, -0.2, 0.4, 1.0, "No significant difference between `a` and `b`"),
+    (6, 0.35, 0.39, 0.18, "No significant difference between `a` and `b`"),  # testable at n=6: untested no more
+    (20, 0.1, 0.2, 0.001, "`a` is higher than `b`"),
+])
+def test_a_claim_says_when_the_seeds_are_too_few_for_the_test(n, lo, hi, p_holm, expected):
+    from benchmarks._evidence_doc import _claim
+
+    row = pd.Series({"a": "a", "b": "b", "metric": "Test_Accuracy", "task": "Task1", "n": n,
+                     "mean_diff": (lo + hi) / 2, "diff_lo": lo, "diff_hi": hi, "p_adj_holm": p_holm,
+                     "sig": "YES" if p_holm < 0.05 else "no", "note": ""})
+    text = _claim(row, "default-free")
+    assert expected in text and "arm `default-free`" in text
+    assert ("smallest attainable p" in text) == (n < 8)
+
+
 def test_table3_and_precision_arms(tmp_path):
     """Arms 2 (Table 3) and the precision arm (5 published runs of W*D*C) are compared and counted."""
     _make_store(tmp_path / "nonneg", sign="nonneg")

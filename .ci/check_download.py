@@ -83,7 +83,7 @@ def run(folder: Path, field: str, allow_source: bool) -> list[str]:
     import xarray as xr
 
     import connectome_priors as cp
-    from connectome_priors import _embedded, _fetch, _registry
+    from connectome_priors.fields import _download, _embedded, _registry
 
     report = []
     location = Path(cp.__file__).resolve().parent
@@ -100,11 +100,11 @@ def run(folder: Path, field: str, allow_source: bool) -> list[str]:
     prefix = urllib.parse.urlsplit(_registry.DEFAULT_BASE_URL).path  # the public layout
     mirror = Mirror(folder, prefix)
     cache = Path(tempfile.mkdtemp(prefix="connectome-priors-cache-"))
-    os.environ.pop(_fetch.DATA_ENV, None)
-    os.environ[_fetch.URL_ENV] = mirror.url
-    os.environ[_fetch.CACHE_ENV] = str(cache)
+    os.environ.pop(_download.DATA_ENV, None)
+    os.environ[_download.URL_ENV] = mirror.url
+    os.environ[_download.CACHE_ENV] = str(cache)
     try:
-        check(_fetch.base_url() == mirror.url, f"base_url() is {_fetch.base_url()}, expected {mirror.url}")
+        check(_download.base_url() == mirror.url, f"base_url() is {_download.base_url()}, expected {mirror.url}")
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
 
@@ -116,7 +116,7 @@ def run(folder: Path, field: str, allow_source: bool) -> list[str]:
             t0 = time.perf_counter()
             downloaded = cp.load_field(field)
             seconds = time.perf_counter() - t0
-            names = _fetch.file_names(field)
+            names = _download.file_names(field)
             expected = {f"{prefix}{field}/{name}": 1 for name in names}
             check(dict(mirror.requests) == expected,
                   f"download requests {dict(mirror.requests)}, expected each of the {len(names)} files once")

@@ -14,10 +14,10 @@ in the same folder is refused instead of silently mixing results. Ctrl-C loses a
 flight (``--seeds-per-call`` bounds it to that many runs).
 
 Layout of ``--out``: the run store (``config.json``, ``runs/<task>/<variant-slug>/seed_0000.{json,npz}``;
-:mod:`benchmarks._store`) and the report (``ablation.nc``, ``csv/``, ``figures/``, ``report.md``;
-:mod:`benchmarks._report`). The configuration and its hash are :mod:`benchmarks._schema`.
+:mod:`connectome_priors.benchmarks._run_store`) and the report (``ablation.nc``, ``csv/``, ``figures/``, ``report.md``;
+:mod:`connectome_priors.benchmarks.report._write`). The configuration and its hash are :mod:`connectome_priors.benchmarks._schema`.
 
-Example (a tiny real run; see ``python -m benchmarks ablation --help``)::
+Example (a tiny real run; see ``python -m connectome_priors ablation --help``)::
 
     >>> cfg = AblationConfig(field="5_3_8", seeds=(0,), epochs=1, tasks=("Task3",),
     ...                      variants=("W*D*C",), n_train=256, n_val=128, n_test=128)
@@ -35,10 +35,9 @@ from typing import Any
 
 import numpy as np
 
+from ._run_store import RUN_STORE, check_stored_runs, claim_out_dir
 from ._schema import GRAPH_METRICS, QUICK, TASK_NAMES, AblationConfig, run_key
-from ._store import RUN_STORE, check_stored_runs, claim_out_dir
 from ._variants import Variant, get_variant
-
 
 # --------------------------------------------------------------------------------------------
 # priors of a variant
@@ -161,12 +160,12 @@ def _last(a: np.ndarray) -> float:
 
 def _model(config: AblationConfig, n: int) -> Any:
     """The fast built-in RNN's spec, or the user's module factory (``config.model``, an import path)."""
-    import models
+    from connectome_priors import models
 
     if config.model is None:
         return models.RNNSpec(n_hidden=n, sign=config.sign)
     factory = models.resolve_model(config.model)
-    from models._states import factory_accepts
+    from connectome_priors.models._states import factory_accepts
 
     accepted = factory_accepts(factory)
     if config.sign != "free" and accepted is not None and "sign" not in accepted:
@@ -189,7 +188,7 @@ def train_cell(config: AblationConfig, variant: str, task: str, seeds: Sequence[
     Each result has ``variant, task, seed, status, metrics`` (:data:`RUN_METRICS`), the
     per-epoch ``history``, timings, ``run_key``/``config_hash`` and ``w_rec`` (N, N).
     """
-    import models
+    from connectome_priors import models
 
     priors = priors or FieldPriors(config)
     v = get_variant(variant)
@@ -306,14 +305,14 @@ def run_ablation(
     finally:
         bar.close()
     if report:
-        from benchmarks._report import write_report
+        from connectome_priors.benchmarks.report._write import write_report
 
         write_report(out_dir, published=published)
     return out_dir
 
 
 # --------------------------------------------------------------------------------------------
-# the sweep's cell function (benchmarks._sweep_run)
+# the sweep's cell function (connectome_priors.benchmarks.sweep._run)
 
 
 def config_from_sweep(cell: Any, options: Any) -> AblationConfig:
@@ -330,7 +329,7 @@ def config_from_sweep(cell: Any, options: Any) -> AblationConfig:
 
 
 def run_cell(cell: Any, out_dir: Path, options: Any) -> list[dict[str, Any]]:
-    """The sweep's cell function (``benchmarks._sweep_run``): train every variant of ``cell``, return the runs.
+    """The sweep's cell function (``connectome_priors.benchmarks.sweep._run``): train every variant of ``cell``, return the runs.
 
     The sweep driver writes the returned runs (through :data:`RUN_STORE`) as the cell finishes.
     """

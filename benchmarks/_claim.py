@@ -1,4 +1,4 @@
-"""``python -m benchmarks claim``: the README's main job -- one of the paper's claims, tested.
+"""``python -m connectome_priors claim``: the README's main job -- one of the paper's claims, tested.
 
 The paper's headline claim (Table 2, Go/NoGo on field 6_6_2) is that the functional
 initialization from MICrONS calcium imaging (``W*D*C``) lets a rate RNN learn a memory task where
@@ -22,8 +22,8 @@ seeds, seconds) whose verdict is marked as meaningless.
 
 Example::
 
-    python -m benchmarks claim --out results/claim            # ~4 min on 2 CPU cores
-    python -m benchmarks claim --smoke --out /tmp/claim-smoke  # pipeline check
+    python -m connectome_priors claim --out results/claim            # ~4 min on 2 CPU cores
+    python -m connectome_priors claim --smoke --out /tmp/claim-smoke  # pipeline check
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ from typing import Any
 
 import numpy as np
 
+from connectome_priors._atomic import atomic_path, write_text
+
 CLAIM_TASK = "Task3"  # Go/NoGo, the paper's numbering
 CLAIM_VARIANTS = ("W*D*C", "W", "Wdiag-D*C")
 DEFAULT_SEEDS = 4
@@ -48,8 +50,8 @@ SMOKE = {"epochs": 1, "n_train": 256, "n_val": 128, "n_test": 128, "seeds": 2}
 
 def claim_config(*, seeds: int = DEFAULT_SEEDS, smoke: bool = False, field: str = "6_6_2",
                  data_dir: str | None = None):
-    """The :class:`~benchmarks._ablation.AblationConfig` of the claim (full protocol unless smoke)."""
-    from benchmarks._schema import AblationConfig
+    """The :class:`~connectome_priors.benchmarks._ablation.AblationConfig` of the claim (full protocol unless smoke)."""
+    from ._schema import AblationConfig
 
     if seeds < 2:
         raise ValueError(f"--seeds must be >= 2 for an interval, got {seeds}")
@@ -213,30 +215,23 @@ def plot_claim(summary: Mapping[str, Any], path: Path) -> Path:
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp)
     plt.close(fig)
-    os.replace(tmp, path)
     return path
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def write_claim_report(out: str | os.PathLike, *, smoke: bool = False) -> Path:
     """Write ``report.md``, ``claim.png`` and ``claim.json`` of a claim folder from its run store."""
-    from benchmarks._store import RUN_STORE
-    from benchmarks._variants import CONTROL_DESCRIPTIONS
+    from ._run_store import RUN_STORE
+    from ._variants import CONTROL_DESCRIPTIONS
 
     out = Path(out)
     ablation = out / "ablation"
     config = json.loads((ablation / "config.json").read_text())
     summary = summarize_claim(RUN_STORE.load(ablation))
     plot_claim(summary, out / "claim.png")
-    _atomic_text(out / "claim.json", json.dumps({"config": config, "summary": summary}, indent=1,
+    write_text(out / "claim.json", json.dumps({"config": config, "summary": summary}, indent=1,
                                                  default=lambda o: o if not isinstance(o, np.generic) else o.item()))
     lines = ["# Does the measured functional init help a rate RNN remember? (Go/NoGo, field 6_6_2)\n",
              verdict_paragraph(summary, smoke=smoke), "",
@@ -270,7 +265,7 @@ def write_claim_report(out: str | os.PathLike, *, smoke: bool = False) -> Path:
               "[ablation/report.md](ablation/report.md). Config hash "
               f"`{config.get('config_hash')}`."]
     path = out / "report.md"
-    _atomic_text(path, "\n".join(lines) + "\n")
+    write_text(path, "\n".join(lines) + "\n")
     return path
 
 
@@ -279,7 +274,7 @@ def write_claim_report(out: str | os.PathLike, *, smoke: bool = False) -> Path:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m benchmarks claim",
+        prog="python -m connectome_priors claim",
         description="Test the paper's Go/NoGo claim (functional init W*D*C vs orthogonal W, with the "
                     "diagonal-only control) at the full protocol and write a report that opens with a "
                     "verdict. Rerunning resumes.")
@@ -301,8 +296,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = claim_config(seeds=args.seeds, smoke=args.smoke, data_dir=args.data_dir)
     except ValueError as exc:
         build_parser().error(str(exc))
-    from benchmarks._ablation import run_ablation
-    from benchmarks._cli import run_interruptible
+    from ._ablation import run_ablation
+    from ._cli import run_interruptible
 
     out = Path(args.out)
     n = len(config.variants) * len(config.seeds)

@@ -1,6 +1,6 @@
-"""The benchmark commands' argument parsers and their ``main`` functions (``python -m benchmarks <command>``).
+"""The benchmark commands' argument parsers and their ``main`` functions (``python -m connectome_priors <command>``).
 
-Each command is a ``*_main(argv) -> int`` (the exit status); ``benchmarks.__main__`` maps command names to them.
+Each command is a ``*_main(argv) -> int`` (the exit status); ``connectome_priors.benchmarks.__main__`` maps command names to them.
 Heavy modules (JAX, the models, matplotlib) are imported inside the command that needs them.
 """
 
@@ -40,7 +40,7 @@ MODEL_HELP = ("a module factory 'package.module:factory' (seed -> brainstate/bra
 
 def ablation_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m benchmarks ablation",
+        prog="python -m connectome_priors ablation",
         description="Train the paper's eleven variants on the three tasks for several seeds, compute "
                     "accuracy and graph metrics, and write a report beside the published numbers. "
                     "Rerunning the same command resumes.")
@@ -81,7 +81,7 @@ def ablation_parser() -> argparse.ArgumentParser:
 
 
 def config_from_args(args: argparse.Namespace):
-    """An :class:`~benchmarks._schema.AblationConfig` from parsed ``ablation`` arguments."""
+    """An :class:`~connectome_priors.benchmarks._schema.AblationConfig` from parsed ``ablation`` arguments."""
     def pick(value, name, default):
         if value is not None:
             return value
@@ -139,26 +139,26 @@ def ablation_main(argv: Sequence[str]) -> int:
 
 
 def report_main(argv: Sequence[str]) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmarks report",
+    p = argparse.ArgumentParser(prog="python -m connectome_priors report",
                                 description="Rewrite the report of an ablation folder from its stored runs.")
     p.add_argument("out", help="ablation output folder")
     p.add_argument("--published", default=None, help="the paper's reported_results.csv")
     args = p.parse_args(argv)
-    from ._report import write_report
+    from connectome_priors.benchmarks.report._write import write_report
 
     print(write_report(args.out, published=args.published))
     return 0
 
 
 def compare_main(argv: Sequence[str]) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmarks compare",
+    p = argparse.ArgumentParser(prog="python -m connectome_priors compare",
                                 description="Tabulate a metric of several ablation folders side by side.")
     p.add_argument("folders", nargs="+", help="ablation output folders")
     p.add_argument("--out", default="results/comparison.md", help="markdown file to write")
     p.add_argument("--metric", default="Accuracy", help="metric name (default Accuracy)")
     p.add_argument("--published", default=None, help="the paper's reported_results.csv")
     args = p.parse_args(argv)
-    from ._report import compare_reports
+    from connectome_priors.benchmarks.report._write import compare_reports
 
     print(compare_reports(args.folders, args.out, metric=args.metric, published=args.published))
     return 0

@@ -1,4 +1,4 @@
-"""``python -m benchmarks perf``: how fast one training step is, against this machine's matmul rate.
+"""``python -m connectome_priors perf``: how fast one training step is, against this machine's matmul rate.
 
 Times one optimizer step of the paper's network (N=312, T=50, B=128 by default) with and without
 the communicability penalty, for one seed and for several vmapped seeds, and a full 10-epoch
@@ -29,7 +29,7 @@ import functools
 import os
 import platform
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -127,7 +127,7 @@ def _time_steps(spec, penalties, n_seeds, b, t, c, k, inner, repeats, module_loo
     import jax.numpy as jnp
     import optax
 
-    from models import CorticalRNN, init_params, make_train_step, module_train_step
+    from connectome_priors.models import CorticalRNN, init_params, make_train_step, module_train_step
 
     opt = optax.adam(1e-3, eps=1e-7)
     if module_loop is None:
@@ -160,7 +160,7 @@ def _time_steps(spec, penalties, n_seeds, b, t, c, k, inner, repeats, module_loo
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks perf", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m connectome_priors perf", description=__doc__.splitlines()[0])
     add_arguments(parser)
     args = parser.parse_args(argv)
     return run(args)
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
 def run(args: argparse.Namespace) -> int:
     import jax
 
-    from models import RNNSpec, train
+    from connectome_priors.models import RNNSpec, train
 
     n, t, b, c, k = args.n_hidden, args.steps, args.batch, args.inputs, args.classes
     print(f"connectome-priors perf | jax {jax.__version__} | backend {jax.default_backend()} | "
@@ -205,7 +205,7 @@ def run(args: argparse.Namespace) -> int:
         if lp not in ("step", "sequence"):
             raise SystemExit(f"--module-loops: unknown loop {lp!r} (step, sequence or none)")
     if loops:
-        print(f"module path (models.train with a module factory; models.CorticalRNN, same shapes, same run):")
+        print("module path (models.train with a module factory; models.CorticalRNN, same shapes, same run):")
         print(f"{'case':<52}{'ms/step':>10}{'fast ms':>10}{'module/fast':>13}{'CPU-ms/step':>13}{'CPU ratio':>11}")
     for lp in loops:
         for label, pens, seeds in (("plain, 1 seed", (), 1), ("communicability, 1 seed", (comm,), 1),

@@ -15,7 +15,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -23,26 +22,14 @@ from typing import Any
 
 import numpy as np
 
+from connectome_priors._atomic import write_bytes
+
 from ._schema import AblationConfig
 
 
 def variant_slug(variant: str) -> str:
     """File-system-safe variant name (``W*D*C`` -> ``WstarDstarC``, ``W!`` -> ``Wperm``)."""
     return variant.replace("*", "star").replace("!", "perm")
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def json_default(obj: Any) -> Any:
@@ -94,10 +81,10 @@ class RunStore:
         w_rec = result.pop("w_rec", None)
         if w_rec is not None:
             buf = _npz_bytes(w_rec=np.asarray(w_rec, np.float32))
-            atomic_write_bytes(path.with_suffix(".npz"), buf)
+            write_bytes(path.with_suffix(".npz"), buf, mkdir=True)
             result["w_rec_file"] = path.with_suffix(".npz").name
         text = json.dumps(_sanitize(result), indent=1, default=json_default, allow_nan=False)
-        atomic_write_bytes(path, text.encode())
+        write_bytes(path, text.encode(), mkdir=True)
         return True
 
     def load(self, out_dir: Path) -> list[dict[str, Any]]:
@@ -142,7 +129,7 @@ def claim_out_dir(out_dir: Path, config: AblationConfig) -> None:
                 f"{diff}); pick another --out, or delete the folder to start over")
         return
     payload = {**config.to_json(), "identity": config.identity(), "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    atomic_write_bytes(path, json.dumps(payload, indent=1, default=json_default).encode())
+    write_bytes(path, json.dumps(payload, indent=1, default=json_default).encode(), mkdir=True)
 
 
 def check_stored_runs(out_dir: Path, config: AblationConfig, runs: Iterable[Mapping[str, Any]]) -> None:
@@ -172,7 +159,7 @@ def write_once(path: Path, payload: Mapping[str, Any] | str) -> bool:
     if path.exists():
         return False
     text = payload if isinstance(payload, str) else json.dumps(payload, indent=1, default=json_default)
-    atomic_write_bytes(path, text.encode())
+    write_bytes(path, text.encode(), mkdir=True)
     return True
 
 
@@ -180,5 +167,5 @@ def load_config(out_dir: str | os.PathLike) -> dict[str, Any]:
     path = Path(out_dir) / "config.json"
     if not path.exists():
         raise FileNotFoundError(f"{out_dir} is not an ablation folder: no config.json (run "
-                                "'python -m benchmarks ablation --out ...' first)")
+                                "'python -m connectome_priors ablation --out ...' first)")
     return json.loads(path.read_text())

@@ -1,7 +1,7 @@
 """What a run is: tasks, metrics, the configuration that makes runs comparable, and its hash.
 
-The one module the runner (:mod:`benchmarks._ablation`), the run store (:mod:`benchmarks._store`), the report
-(:mod:`benchmarks._report`) and the sweep read for these constants. :meth:`AblationConfig.config_hash` names a
+The one module the runner (:mod:`connectome_priors.benchmarks._ablation`), the run store (:mod:`connectome_priors.benchmarks._run_store`), the report
+(:mod:`connectome_priors.benchmarks.report._write`) and the sweep read for these constants. :meth:`AblationConfig.config_hash` names a
 configuration in every stored ``config.json`` and run: its hashed fields, their JSON form and the hash function must
 not change, or stores written before stop resuming (``tests/test_ablation.py`` pins known values).
 

@@ -6,7 +6,7 @@ and calls :func:`register_envs` inside ``namespace("cortex")``. A plugin that fa
 heavy breaks every ``import gymnasium`` on the machine, so this module imports nothing at module level
 and the environments are registered by *string* entry points, resolved only by ``gym.make``.
 
-``import envs`` calls :func:`register_envs` too (for gymnasium versions without plugins). The call is
+``import connectome_priors.envs`` calls :func:`register_envs` too (for gymnasium versions without plugins). The call is
 idempotent: ids already in the registry are skipped, so running both paths never triggers gymnasium's
 "Overriding environment" warning.
 """
@@ -17,12 +17,12 @@ NAMESPACE = "cortex"
 
 # id without namespace -> "module:Class" (resolved lazily by gymnasium.make)
 _ENTRY_POINTS: dict[str, str] = {
-    "Task1-v0": "envs._tasks:OneChoiceInference",
-    "Task2-v0": "envs._tasks:PerceptualDecisionMaking",
-    "Task3-v0": "envs._tasks:GoNoGo",
-    "OneChoiceInference-v0": "envs._tasks:OneChoiceInference",
-    "PerceptualDecisionMaking-v0": "envs._tasks:PerceptualDecisionMaking",
-    "GoNoGo-v0": "envs._tasks:GoNoGo",
+    "Task1-v0": "connectome_priors.envs._tasks:OneChoiceInference",
+    "Task2-v0": "connectome_priors.envs._tasks:PerceptualDecisionMaking",
+    "Task3-v0": "connectome_priors.envs._tasks:GoNoGo",
+    "OneChoiceInference-v0": "connectome_priors.envs._tasks:OneChoiceInference",
+    "PerceptualDecisionMaking-v0": "connectome_priors.envs._tasks:PerceptualDecisionMaking",
+    "GoNoGo-v0": "connectome_priors.envs._tasks:GoNoGo",
 }
 
 #: The full gymnasium ids registered by :func:`register_envs`.
@@ -34,7 +34,7 @@ def register_envs() -> None:
 
     Example:
         >>> import gymnasium as gym
-        >>> from envs._registration import register_envs
+        >>> from connectome_priors.envs._registration import register_envs
         >>> register_envs()
         >>> "cortex/Task1-v0" in gym.registry
         True
@@ -44,7 +44,7 @@ def register_envs() -> None:
     from gymnasium.envs.registration import namespace, register, registry
 
     # Our own namespace context gives the same ids whether gymnasium's plugin loader (which already
-    # set namespace "cortex") or `import envs` calls us.
+    # set namespace "cortex") or `import connectome_priors.envs` calls us.
     with namespace(NAMESPACE):
         for name, entry_point in _ENTRY_POINTS.items():
             if f"{NAMESPACE}/{name}" in registry:

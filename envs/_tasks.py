@@ -33,8 +33,8 @@ import numpy as np
 from neurogym.core import TrialEnv
 from neurogym.utils import spaces
 
-from envs._counter_rng import trial_keys
-from envs._trials import GoNoGoTrials, OneChoiceTrials, PerceptualDecisionTrials, TrialDefinition
+from ._counter_rng import trial_keys
+from ._trials import GoNoGoTrials, OneChoiceTrials, PerceptualDecisionTrials, TrialDefinition
 
 _DEFAULT_REWARDS = {"correct": 1.0, "fail": 0.0, "miss": 0.0}
 
@@ -148,7 +148,7 @@ class OneChoiceInference(CortexTrialEnv):
     """Task 1, one-choice inference (Achterberg et al. 2023): goal 20 -> delay 10 -> choices 20 steps.
 
     8 inputs (goal 7/9/17/19 one-hot, then moves l/u/r/d), 4 classes (l, u, r, d); actions
-    0 = fixate, 1..4 = move. See ``envs._trials.OneChoiceTrials`` for the mazes and ``envs._tasks`` for
+    0 = fixate, 1..4 = move. See ``connectome_priors.envs._trials.OneChoiceTrials`` for the mazes and ``connectome_priors.envs._tasks`` for
     the reward and seeding rules.
     """
 

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from envs._counter_rng import normals, uniforms
+from ._counter_rng import normals, uniforms
 
 _NOISE_DRAWS = 16
 DEFAULT_DT = 100  # ms per step at which the default timings give the paper's step counts

@@ -1,7 +1,7 @@
 """Rate RNNs with cortical priors (the paper's network) and multi-seed training of any brainstate /
 brainpy circuit.
 
-    >>> from models import RNNSpec, train                                    # doctest: +SKIP
+    >>> from connectome_priors.models import RNNSpec, train                                    # doctest: +SKIP
     >>> res = train(RNNSpec(n_hidden=312, sign="nonneg"), "Task2", seeds=[0, 1, 2])  # doctest: +SKIP
     >>> res.metrics["train_acc"][:, -1]                                       # doctest: +SKIP
     >>> res = train(my_factory, "Task3", seeds=[0, 1])   # your module: seed -> brainstate/brainpy module  # doctest: +SKIP

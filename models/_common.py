@@ -4,7 +4,8 @@ seeds, regularizers (their array data become program arguments), metric names an
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -32,7 +33,7 @@ def load_trials(task: Any, n_trials: int, seed: int) -> tuple[np.ndarray, np.nda
     if callable(task) and not isinstance(task, (int, str)):
         batch = task(int(n_trials), int(seed))
     else:
-        import envs
+        from connectome_priors import envs
 
         batch = envs.make_dataset(task, int(n_trials), seed=int(seed))
     if isinstance(batch, tuple):

@@ -1,4 +1,4 @@
-"""Save / load trained models (pickle-free ``.npz``): re-exports of ``models._result``, where the
+"""Save / load trained models (pickle-free ``.npz``): re-exports of ``connectome_priors.models._result``, where the
 file format is documented beside :class:`TrainResult` (one module, so there is no import cycle
 between the result class and its reader)."""
 

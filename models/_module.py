@@ -24,7 +24,7 @@ Signs as :class:`models.RNNSpec`: ``"free"``; ``"nonneg"`` (the trainer projects
 Example (per step under ``brainstate.transform.for_loop``)::
 
     >>> import brainstate, jax.numpy as jnp
-    >>> from models import CorticalRNN, RNNSpec
+    >>> from connectome_priors.models import CorticalRNN, RNNSpec
     >>> m = CorticalRNN(RNNSpec(n_hidden=6, n_inputs=2, n_outputs=2, dynamics="leaky"), seed=0)
     >>> m.init_state(batch_size=3)
     >>> xs = jnp.ones((5, 3, 2))                          # time-major for for_loop
@@ -106,7 +106,7 @@ class CorticalRNN(_module_base()):
 
     # ------------------------------------------------------------------ construction helpers
     @classmethod
-    def from_params(cls, spec: RNNSpec, params: dict) -> "CorticalRNN":
+    def from_params(cls, spec: RNNSpec, params: dict) -> CorticalRNN:
         return cls(spec, params=params)
 
     @classmethod
@@ -182,7 +182,7 @@ class CorticalRNN(_module_base()):
 def as_brainpy(module):
     """Wrap a brainstate module as a ``brainpy.DynamicalSystem`` (for ``bp.DSRunner``): the
     wrapper's ``update(x)`` calls ``module.update(x)`` and ``reset_state(batch_size)`` resets the
-    module's hidden states. See the ``models._module`` docstring for why this wrapper is needed."""
+    module's hidden states. See the ``connectome_priors.models._module`` docstring for why this wrapper is needed."""
     import brainpy as bp
     import brainstate
 

@@ -16,7 +16,7 @@ Layout of the archive (``numpy.savez_compressed``, read with ``allow_pickle=Fals
 
 Example::
 
-    >>> from models import RNNSpec, train, save_result, load_result   # doctest: +SKIP
+    >>> from connectome_priors.models import RNNSpec, train, save_result, load_result   # doctest: +SKIP
     >>> res = train(RNNSpec(n_hidden=8), "Task2", epochs=1)           # doctest: +SKIP
     >>> save_result(res, "run.npz"); res2 = load_result("run.npz")     # doctest: +SKIP
 """
@@ -26,10 +26,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from connectome_priors._atomic import atomic_path
 
 from ._rnn import RNNSpec
 
@@ -138,15 +139,8 @@ def save_result(result: TrainResult, path: str | os.PathLike) -> Path:
     arrays["failed_step"] = np.asarray(result.failed_step)
     arrays["config_json"] = np.array(json.dumps(meta, default=str))
     path.parent.mkdir(parents=True, exist_ok=True)
-    # atomic: write a temporary file beside the target, then rename (a crash leaves no torn file)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez_compressed(fh, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "xb") as fh:  # a crash leaves no torn file
+        np.savez_compressed(fh, **arrays)
     return path
 
 

@@ -13,7 +13,7 @@ Training adds Gaussian noise (``input_noise``, sigma = 0.05 by default) to the i
 
 Default initializers follow Keras: ``W_in`` and ``W_out`` glorot-uniform, ``W_rec`` orthogonal,
 biases zero. The pure functions here (``init_params``, ``forward``) are what training jits and
-vmaps; :class:`models.CorticalRNN` (``models._module``) is the same network as a brainstate
+vmaps; :class:`models.CorticalRNN` (``connectome_priors.models._module``) is the same network as a brainstate
 module with a per-step ``update``.
 
 Example::
@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -85,7 +86,7 @@ class RNNSpec:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "RNNSpec":
+    def from_dict(cls, d: dict) -> RNNSpec:
         return cls(**d)
 
 

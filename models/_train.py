@@ -50,7 +50,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import time
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -58,8 +59,18 @@ import numpy as np
 import optax
 
 from ._common import (  # noqa: F401 - re-exported names of the old module layout
-    _REASONS, METRIC_NAMES, _all_finite, _describe, _rebuild_regularizer, _split_regularizer, check_protocol, stack_splits,
-    derived_seed, load_trials, status_lines, total_penalty,
+    _REASONS,
+    METRIC_NAMES,
+    _all_finite,
+    _describe,
+    _rebuild_regularizer,
+    _split_regularizer,
+    check_protocol,
+    derived_seed,
+    load_trials,
+    stack_splits,
+    status_lines,
+    total_penalty,
 )
 from ._result import TrainResult
 from ._rnn import RNNSpec, effective_w_rec, forward, init_params, project

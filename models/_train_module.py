@@ -38,7 +38,7 @@ Contract (``models.train(factory, task, seeds=[...], ...)`` or ``models.train(mo
 
 Same protocol, guard rails, metrics (seed, epoch), ``TrainResult`` and save/load as the fast path.
 All seeds train in one ``jax.jit(jax.vmap(...))`` program: the module's calls are traced once
-into jaxprs over its states (:class:`models._states.PureModule`), so parameters are plain
+into jaxprs over its states (:class:`connectome_priors.models._states.PureModule`), so parameters are plain
 arrays inside the program. Unlike the fast path, the compiled program is not cached across calls.
 
 Example (a user's brainpy cell + readout; the recurrent weight is found by its name ``rnn.Wh``)::
@@ -61,7 +61,8 @@ Example (a user's brainpy cell + readout; the recurrent weight is found by its n
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -69,13 +70,28 @@ import numpy as np
 import optax
 
 from ._common import (
-    METRIC_NAMES, _all_finite, _describe, _rebuild_regularizer, _split_regularizer, check_protocol, stack_splits,
-    derived_seed, status_lines, total_penalty,
+    METRIC_NAMES,
+    _all_finite,
+    _describe,
+    _rebuild_regularizer,
+    _split_regularizer,
+    check_protocol,
+    derived_seed,
+    stack_splits,
+    status_lines,
+    total_penalty,
 )
 from ._result import TrainResult
 from ._rnn import RNNSpec, draw_w_rec
 from ._states import (
-    W_REC_NAMES, ParamLayout, PureModule, build_module, discover, factory_accepts, factory_ref, resolve_model,
+    W_REC_NAMES,
+    ParamLayout,
+    PureModule,
+    build_module,
+    discover,
+    factory_accepts,
+    factory_ref,
+    resolve_model,
 )
 
 LOOPS = ("auto", "step", "sequence")
@@ -170,7 +186,7 @@ def module_train_step(module, regularizers: Sequence[Callable], optimizer, *, ba
                       n_inputs: int, loop: str = "auto", input_noise: float | None = None,
                       w_rec_selector: str | Callable | None = None, reset: Callable | None = None):
     """The module path's guarded optimizer step for one built ``module`` -- the counterpart of
-    :func:`models.make_train_step` (used by ``python -m benchmarks perf``). Returns ``(step,
+    :func:`models.make_train_step` (used by ``python -m connectome_priors perf``). Returns ``(step,
     params, buffers)``: ``step(carry, (x, y, key)) -> (carry, (ce, penalty, acc))`` with ``carry =
     (params, opt_state, alive, failed_step, failed_reason, step_count)`` and ``x`` (B, T, C)."""
     pm = PureModule(module, reset)
@@ -207,7 +223,7 @@ def train_module(
     factory_kwargs: dict | None = None,
 ) -> TrainResult:
     """Train a module factory's networks, one per seed, in one compiled program (see the
-    ``models._train_module`` docstring for the contract). Arguments shared with
+    ``connectome_priors.models._train_module`` docstring for the contract). Arguments shared with
     :func:`models.train` mean the same; returns a :class:`TrainResult`."""
     ref = factory if isinstance(factory, str) else factory_ref(factory)
     factory = resolve_model(factory)

@@ -1,5 +1,5 @@
 """Example user circuits for :func:`models.train`'s module path (importable, e.g. for
-``models.resolve_model("models.examples:rnncell_net")``). Each is an ordinary model of its
+``models.resolve_model("connectome_priors.models.examples:rnncell_net")``). Each is an ordinary model of its
 library; nothing in it is specific to this package except the factory's keyword names.
 
 * :class:`RNNCellNet` -- brainpy 2.8 ``bp.dyn.RNNCell`` + ``bp.dnn.Dense`` readout (a brainpy
@@ -28,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _rnncell_net_class():
     import brainpy as bp
     import brainpy.math as bm
@@ -57,7 +57,7 @@ def rnncell_net(seed: int, n_inputs: int, n_outputs: int, w_rec_init: Any = None
     return _rnncell_net_class()(n_inputs, n_hidden, n_outputs, w_rec_init)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _ei_class():
     import brainstate
 

@@ -1,4 +1,4 @@
-"""Build the fields embedded in the package (connectome_priors/data/) from the published files.
+"""Build the fields embedded in the package (connectome_priors/fields/data/) from the published files.
 
     python scripts/build_embedded.py --source ../shared/microns            # 5_3_8 and 6_6_2
     python scripts/build_embedded.py --source DIR --out OTHER_DIR --fields 6_6_2
@@ -20,13 +20,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # build from this checkout, not from an installed copy
 
-from connectome_priors import _embedded, _embedded_build  # noqa: E402
+from connectome_priors.fields import _embedded, _embedded_build
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", required=True, type=Path, help="folder of published <field>/ folders")
-    parser.add_argument("--out", type=Path, default=REPO / "connectome_priors" / "data",
+    parser.add_argument("--out", type=Path, default=REPO / "connectome_priors" / "fields" / "data",
                         help="output folder (default: the package's data folder)")
     parser.add_argument("--fields", nargs="+", default=list(_embedded.FIELDS), help="field ids")
     args = parser.parse_args(argv)

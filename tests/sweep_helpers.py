@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks import _sweep_plan as plan
+from connectome_priors.benchmarks.sweep import _plan as plan
 
 
 def stored_keys(out_dir):

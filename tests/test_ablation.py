@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks import _ablation, _report, _schema, _store, _variants
-from benchmarks.__main__ import main
-from benchmarks._cli import ablation_parser, config_from_args
+from connectome_priors.benchmarks import _ablation, _run_store, _schema, _variants
+from connectome_priors.benchmarks.__main__ import main
+from connectome_priors.benchmarks._cli import ablation_parser, config_from_args
+from connectome_priors.benchmarks.report import _write
 from connectome_priors.stats import PAIRED_COLUMNS
 
 TINY = dict(field="5_3_8", seeds=(0, 1), epochs=1, tasks=("Task3",),
@@ -92,7 +93,7 @@ def test_interrupted_run_keeps_finished_runs_and_resume_trains_only_the_rest(tin
     assert t["third_calls"] == []
     for path, content in t["first_files"].items():  # finished runs are never rewritten
         assert path.read_bytes() == content
-    runs = _store.RUN_STORE.load(t["out"])
+    runs = _run_store.RUN_STORE.load(t["out"])
     keys = sorted((r["variant"], r["seed"]) for r in runs)
     assert keys == sorted((v, s) for v in TINY["variants"] for s in TINY["seeds"])
     assert not list(t["out"].glob("**/*.tmp"))
@@ -100,7 +101,7 @@ def test_interrupted_run_keeps_finished_runs_and_resume_trains_only_the_rest(tin
 
 @pytest.mark.slow
 def test_run_records_are_complete_and_plausible(tiny_ablation):
-    runs = _store.RUN_STORE.load(tiny_ablation["out"])
+    runs = _run_store.RUN_STORE.load(tiny_ablation["out"])
     for r in runs:
         assert r["config_hash"] == tiny_ablation["cfg"].config_hash()
         assert r["run_key"] == _schema.run_key(tiny_ablation["cfg"], r["variant"], r["task"], r["seed"])
@@ -112,7 +113,7 @@ def test_run_records_are_complete_and_plausible(tiny_ablation):
             assert m["Loss"] == pytest.approx(m["Task_Loss"] + m["Penalty"])
             assert m["Penalty"] > 0
             assert all(len(h) == TINY["epochs"] for h in r["history"].values())
-        w = _store.RunStore.load_w_rec(tiny_ablation["out"], r)
+        w = _run_store.RunStore.load_w_rec(tiny_ablation["out"], r)
         assert w.shape == (42, 42) and w.dtype == np.float32
     by_variant = {r["variant"]: r for r in runs if r["seed"] == 0}
     assert "communicability_cost" in " ".join(by_variant["W*D*C"]["regularizers"])
@@ -133,7 +134,7 @@ def test_report_outputs_are_well_formed(tiny_ablation):
     assert "jax" in json.loads(ds.attrs["versions_json"])
     assert set(np.unique(ds["status"].values)) <= {"ok"} | {s for s in np.unique(ds["status"].values)
                                                              if s.startswith("stopped")}
-    runs = _store.RUN_STORE.load(out)
+    runs = _run_store.RUN_STORE.load(out)
     r = runs[0]
     assert float(ds["Test_Accuracy"].sel(variant=r["variant"], task=r["task"], seed=r["seed"])) == \
         pytest.approx(r["metrics"]["Test_Accuracy"])
@@ -162,7 +163,7 @@ def test_report_outputs_are_well_formed(tiny_ablation):
 @pytest.mark.slow
 def test_side_by_side_comparison_of_folders(tiny_ablation, tmp_path):
     out = tiny_ablation["out"]
-    path = _report.compare_reports([out, out], tmp_path / "cmp.md", published=None)
+    path = _write.compare_reports([out, out], tmp_path / "cmp.md", published=None)
     text = path.read_text()
     summary = pd.read_csv(out / "csv" / "summary.csv")
     acc = summary[(summary.metric == "Accuracy") & (summary.variant == "WD*C*")].iloc[0]

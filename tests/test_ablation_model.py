@@ -6,13 +6,13 @@ import json
 
 import pytest
 
-from benchmarks import _ablation as ablation
-from benchmarks import _cli as cli
-from benchmarks import _schema as schema
-from benchmarks import _sweep as sw
-from benchmarks import _sweep_plan as plan
+from connectome_priors.benchmarks import _ablation as ablation
+from connectome_priors.benchmarks import _cli as cli
+from connectome_priors.benchmarks import _schema as schema
+from connectome_priors.benchmarks.sweep import _cli as sw
+from connectome_priors.benchmarks.sweep import _plan as plan
 
-EXAMPLE = "models.examples:rnncell_net"
+EXAMPLE = "connectome_priors.models.examples:rnncell_net"
 
 
 def test_model_enters_the_config_hash_only_when_set():
@@ -24,7 +24,7 @@ def test_model_enters_the_config_hash_only_when_set():
     assert mine.to_json()["model"] == EXAMPLE
 
 
-@pytest.mark.parametrize("bad", ["models.examples", ":rnncell_net", "models.examples:"])
+@pytest.mark.parametrize("bad", ["connectome_priors.models.examples", ":rnncell_net", "connectome_priors.models.examples:"])
 def test_model_must_be_an_import_path(bad):
     with pytest.raises(ValueError, match="must be an import path 'package.module:factory'"):
         schema.AblationConfig(model=bad)
@@ -68,7 +68,7 @@ def test_ablation_trains_a_brainpy_rnncell_model_end_to_end(tmp_path, microns_di
     assert all(r["status"] == "ok" for r in runs)
     # the user's model was trained (the module path records the factory), not the built-in RNN
     assert json.loads((out / "config.json").read_text())["model"] == EXAMPLE
-    assert "module factory `models.examples:rnncell_net`" in (out / "report.md").read_text()
+    assert "module factory `connectome_priors.models.examples:rnncell_net`" in (out / "report.md").read_text()
     # W*D*C's functional init reached the user's cell: its initial W_rec differs from W's orthogonal one
     assert {r["w_rec_init"] for r in runs if r["variant"] == "W*D*C"} != {r["w_rec_init"] for r in runs
                                                                           if r["variant"] == "W"}

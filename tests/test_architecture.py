@@ -7,7 +7,7 @@ under ``if TYPE_CHECKING`` -- is an edge, with relative imports resolved against
 import is still a dependency: it only postpones the cycle to the first call. ``from pkg import name`` is an edge to
 the submodule ``pkg.name`` when that is a module of the project, else to ``pkg`` itself. Imports by string
 (``importlib.import_module`` in ``connectome_priors.__init__``'s lazy ``_EXPORTS`` table and in
-``benchmarks.__main__``'s command table) are not seen; both tables point from a package's front door down into
+``connectome_priors.benchmarks.__main__``'s command table) are not seen; both tables point from a package's front door down into
 its own modules, which never import the front door back by string.
 """
 
@@ -156,10 +156,10 @@ def _component_of(graph: dict[str, set[str]], start: str) -> list[str]:
 
 def test_the_import_graph_reader_sees_lazy_relative_and_package_imports():
     graph = import_graph(project_modules())
-    assert "benchmarks._schema" in graph["benchmarks._ablation"]  # from ._schema import ...
-    assert "benchmarks._report" in graph["benchmarks._ablation"]  # lazy, inside run_ablation
-    assert "connectome_priors._graph" in graph["connectome_priors._small_world"]
-    assert "connectome_priors.stats" in graph["benchmarks._variants"]  # from connectome_priors.stats import ...
+    assert "connectome_priors.benchmarks._schema" in graph["connectome_priors.benchmarks._ablation"]  # from ._schema import ...
+    assert "connectome_priors.benchmarks.report._write" in graph["connectome_priors.benchmarks._ablation"]  # lazy, inside run_ablation
+    assert "connectome_priors.graph._binary" in graph["connectome_priors.graph._small_world"]
+    assert "connectome_priors.stats" in graph["connectome_priors.benchmarks._variants"]  # from connectome_priors.stats import ...
     assert find_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]
 
 

@@ -1,4 +1,4 @@
-"""The README's main job (``python -m benchmarks claim``): its statistics, verdicts and pipeline."""
+"""The README's main job (``python -m connectome_priors claim``): its statistics, verdicts and pipeline."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from benchmarks import _claim
+from connectome_priors.benchmarks import _claim
 
 
 def _runs(per_variant: dict[str, list[float]]) -> list[dict]:

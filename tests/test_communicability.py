@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.linalg
 
-from connectome_priors._communicability import communicability, empirical_communicability
+from connectome_priors.priors._communicability import communicability, empirical_communicability
 
 
 def _reference(W: np.ndarray, *, zero_rule: str = "isolate", eps: float = 0.0) -> np.ndarray:

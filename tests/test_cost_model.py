@@ -7,8 +7,8 @@ import itertools
 import numpy as np
 import pytest
 
-from benchmarks import _cost_model as cm
-from benchmarks import _sweep_plan as plan
+from connectome_priors.benchmarks.sweep import _cost_model as cm
+from connectome_priors.benchmarks.sweep import _plan as plan
 
 
 def brute_force_makespan(durations, workers):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from benchmarks import _cross_field as cf
-from benchmarks import _sweep_plan as plan
-from benchmarks import _sweep_run as sweep_run
 from sweep_helpers import FakeCells
+
+from connectome_priors.benchmarks.sweep import _cross_field as cf
+from connectome_priors.benchmarks.sweep import _plan as plan
+from connectome_priors.benchmarks.sweep import _run as sweep_run
 
 
 def test_field_geometry_area_is_the_xz_hull():

@@ -12,13 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
-
-import connectome_priors as cp
-from connectome_priors import FieldDataError, _embedded, _embedded_build, _field, _fetch, _store
 from pickle_exploit import Exploit
 
+import connectome_priors as cp
+from connectome_priors import FieldDataError
+from connectome_priors.fields import _cache, _download, _embedded, _embedded_build, _load
+
 REPO = Path(__file__).resolve().parents[1]
-DATA = REPO / "connectome_priors" / "data"
+DATA = REPO / "connectome_priors" / "fields" / "data"
 WHEEL_BUDGET_BYTES = 2_000_000  # the embedded data's share of the wheel (issue 10)
 
 
@@ -69,17 +70,17 @@ def test_committed_files_are_exactly_what_the_build_script_makes(microns_dir, tm
         assert committed == rebuilt
         assert c_container["file"] == r_container["file"] == f"{field}.npz"
         c_data, r_data = (DATA / f"{field}.npz").read_bytes(), (out / f"{field}.npz").read_bytes()
-        assert (len(c_data), _store.sha256_bytes(c_data)) == (c_container["size"], c_container["sha256"])
-        c_arrays, r_arrays = _store.read_npz(c_data), _store.read_npz(r_data)
+        assert (len(c_data), _cache.sha256_bytes(c_data)) == (c_container["size"], c_container["sha256"])
+        c_arrays, r_arrays = _cache.read_npz(c_data), _cache.read_npz(r_data)
         assert sorted(c_arrays) == sorted(r_arrays)
         for key in c_arrays:
             assert c_arrays[key].dtype == r_arrays[key].dtype and c_arrays[key].shape == r_arrays[key].shape, key
             assert _bits(c_arrays[key]) == _bits(r_arrays[key]), key
         # provenance: every published file of the field, with the registry's sha256
         files = committed["source"]["files"]
-        assert sorted(files) == sorted(_fetch.file_names(field))
+        assert sorted(files) == sorted(_download.file_names(field))
         for name, entry in files.items():
-            assert entry["sha256"] == _store.sha256_bytes((microns_dir / field / name).read_bytes())
+            assert entry["sha256"] == _cache.sha256_bytes((microns_dir / field / name).read_bytes())
             assert entry["url"].endswith(f"/{committed['source']['commit']}/Model/DATA/info/{field}/{name}")
         assert committed["source"]["repository"] == "neurovium/CorticalBlueprintRNN"
         assert committed["source"]["commit"] == "8d5e241b444803ba552923d32a5fcef39439425b"
@@ -101,7 +102,7 @@ def test_embedded_field_offline_is_the_published_field(field, microns_dir, offli
     ds = cp.load_field(field)
     assert ds.attrs["source"].startswith("embedded ") and f"{field}.npz" in ds.attrs["source"]
     _assert_same_field(ds, cp.load_field(field, data_dir=microns_dir))
-    assert not (_fetch.cache_dir()).exists() or not any(_fetch.cache_dir().rglob("*"))  # nothing cached
+    assert not (_download.cache_dir()).exists() or not any(_download.cache_dir().rglob("*"))  # nothing cached
 
 
 def test_list_fields_says_which_are_embedded():
@@ -133,7 +134,7 @@ def test_every_data_file_is_package_data():
     import fnmatch
     import tomllib
 
-    globs = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["connectome_priors"]
+    globs = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["connectome_priors.fields"]
     for path in DATA.iterdir():
         rel = f"data/{path.name}"
         assert any(fnmatch.fnmatch(rel, g) for g in globs), f"{rel} would be left out of the wheel ({globs})"
@@ -141,11 +142,11 @@ def test_every_data_file_is_package_data():
 
 def test_non_symmetric_matrix_is_stored_in_full(microns_dir):
     # 5_3_4's published correlation matrix is symmetric in value but not bit for bit
-    paths, _ = _fetch.locate_files("5_3_4", data_dir=microns_dir)
-    arrays = _field.read_published("5_3_4", paths)
-    stored, encoding = _store.encode(arrays)
+    paths, _ = _download.locate_files("5_3_4", data_dir=microns_dir)
+    arrays = _load.read_published("5_3_4", paths)
+    stored, encoding = _cache.encode(arrays)
     assert encoding["correlation"] == "plain" and encoding["precision"] == "symmetric-lower"
-    decoded = _store.decode(_store.read_npz(_store.npz_bytes(stored)), encoding)
+    decoded = _cache.decode(_cache.read_npz(_cache.npz_bytes(stored)), encoding)
     for name, arr in arrays.items():
         assert decoded[name].dtype == arr.dtype and _bits(decoded[name]) == _bits(arr), name
 
@@ -183,10 +184,10 @@ def test_truncated_or_missing_embedded_metadata_is_refused(damaged_copy):
 
 def _rewrite_consistently(folder: Path, field: str, stored: dict, edit_meta=None) -> None:
     """Replace the arrays and fix the metadata's sha256: reaches the checks behind the hash."""
-    data = _store.npz_bytes(stored) if isinstance(stored, dict) else stored
+    data = _cache.npz_bytes(stored) if isinstance(stored, dict) else stored
     (folder / f"{field}.npz").write_bytes(data)
     meta = json.loads((folder / f"{field}.json").read_text())
-    meta["arrays"].update(size=len(data), sha256=_store.sha256_bytes(data))
+    meta["arrays"].update(size=len(data), sha256=_cache.sha256_bytes(data))
     if edit_meta:
         edit_meta(meta)
     (folder / f"{field}.json").write_text(json.dumps(meta))
@@ -211,7 +212,7 @@ def test_embedded_arrays_are_never_unpickled(damaged_copy, tmp_path):
 
 
 def test_embedded_content_is_checked_behind_the_hash(damaged_copy):
-    stored = _store.read_npz((damaged_copy / "5_3_8.npz").read_bytes())
+    stored = _cache.read_npz((damaged_copy / "5_3_8.npz").read_bytes())
     stored["correlation__lower"] = stored["correlation__lower"].copy()
     stored["correlation__lower"][3] = np.nan
     _rewrite_consistently(damaged_copy, "5_3_8", stored)
@@ -224,7 +225,7 @@ def test_embedded_content_is_checked_behind_the_hash(damaged_copy):
 
 
 def test_embedded_file_from_other_sources_is_refused(damaged_copy):
-    stored = _store.read_npz((damaged_copy / "5_3_8.npz").read_bytes())
+    stored = _cache.read_npz((damaged_copy / "5_3_8.npz").read_bytes())
     _rewrite_consistently(damaged_copy, "5_3_8", stored,
                           lambda m: m["source"]["files"]["corr_matrix.npy"].update(sha256="0" * 64))
     with pytest.raises(FieldDataError, match=r"'5_3_8', file '5_3_8\.json'.*built from files other than the registry"):

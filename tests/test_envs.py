@@ -14,8 +14,8 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 from scipy import stats
 
-import envs
-from envs._counter_rng import normals, trial_keys, uniforms
+from connectome_priors import envs
+from connectome_priors.envs._counter_rng import normals, trial_keys, uniforms
 
 # The issue's definitions, written out independently of envs/_trials.py.
 PERIODS = {
@@ -69,7 +69,7 @@ def test_import_gymnasium_is_light_and_make_works_in_fresh_interpreter(tmp_path)
         """
         import sys
         import gymnasium as gym
-        heavy = ("neurogym", "jax", "matplotlib", "envs._tasks", "envs._dataset")
+        heavy = ("neurogym", "jax", "matplotlib", "connectome_priors.envs._tasks", "connectome_priors.envs._dataset")
         assert not [m for m in heavy if m in sys.modules], [m for m in heavy if m in sys.modules]
         ids = sorted(k for k in gym.registry if k.startswith("cortex/"))
         assert ids == sorted(["cortex/Task1-v0", "cortex/Task2-v0", "cortex/Task3-v0",
@@ -91,7 +91,7 @@ def test_import_envs_registers_idempotently_without_neurogym(tmp_path):
         import sys, warnings
         warnings.simplefilter("always")
         with warnings.catch_warnings(record=True) as caught:
-            import envs  # before gymnasium: import envs -> gymnasium -> plugin -> envs._registration
+            from connectome_priors import envs  # before gymnasium: import envs -> gymnasium -> plugin -> connectome_priors.envs._registration
             import gymnasium as gym
             envs.register_envs()
             batch = envs.make_dataset(2, 3, seed=0)

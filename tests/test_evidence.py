@@ -1,7 +1,7 @@
 """The committed evidence (issue 11): run store -> records -> rebuilt tables, figures and docs/reproduction.md.
 
 Byte identity is the contract: the same records give the same bytes, and the committed files under docs/ are
-exactly what ``python -m benchmarks evidence rebuild`` makes from the committed records.
+exactly what ``python -m connectome_priors evidence rebuild`` makes from the committed records.
 """
 
 from __future__ import annotations
@@ -15,11 +15,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks import _evidence as ev
-from benchmarks import _evidence_tables as tb
-from benchmarks._evidence_records import (ARMS, RecordsError, export_store, import_records, read_records)
-from benchmarks._schema import AblationConfig, run_key
-from benchmarks._store import RUN_STORE, claim_out_dir
+from connectome_priors.benchmarks._run_store import RUN_STORE, claim_out_dir
+from connectome_priors.benchmarks._schema import AblationConfig, run_key
+from connectome_priors.benchmarks.evidence import _cli as ev
+from connectome_priors.benchmarks.evidence import _tables as tb
+from connectome_priors.benchmarks.evidence._records import (
+    ARMS,
+    RecordsError,
+    export_store,
+    import_records,
+    read_records,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "docs" / "results"
@@ -138,7 +144,7 @@ def test_import_then_export_round_trips_and_resumes(built, tmp_path):
     for name in ("records.jsonl", "config.json"):
         assert (again / "compat-free" / name).read_bytes() == (results / "compat-free" / name).read_bytes()
     # run_ablation resumes from the imported store: every imported run counts as finished
-    from benchmarks._ablation import pending_cells
+    from connectome_priors.benchmarks._ablation import pending_cells
 
     config = AblationConfig(seeds=SEEDS + (4,), tasks=TASKS, variants=VARIANTS, reference_compat=True)
     todo = pending_cells(config, RUN_STORE.finished(store))
@@ -182,8 +188,8 @@ def test_verdict_counts_hand_checked():
 
 
 def test_verdict_categories_agree_with_the_ablation_report():
-    """The counted categories are the ablation report's verdicts (benchmarks._report_markdown.verdict)."""
-    from benchmarks._report_markdown import verdict
+    """The counted categories are the ablation report's verdicts (connectome_priors.benchmarks.report._markdown.verdict)."""
+    from connectome_priors.benchmarks.report._markdown import verdict
 
     def category(text: str) -> str:
         if "diverged" in text:
@@ -282,7 +288,7 @@ def test_findings_name_arm_and_test(tmp_path):
     (20, 0.1, 0.2, 0.001, "`a` is higher than `b`"),
 ])
 def test_a_claim_says_when_the_seeds_are_too_few_for_the_test(n, lo, hi, p_holm, expected):
-    from benchmarks._evidence_doc import _claim
+    from connectome_priors.benchmarks.evidence._doc import _claim
 
     row = pd.Series({"a": "a", "b": "b", "metric": "Test_Accuracy", "task": "Task1", "n": n,
                      "mean_diff": (lo + hi) / 2, "diff_lo": lo, "diff_hi": hi, "p_adj_holm": p_holm,
@@ -311,6 +317,6 @@ def test_table3_and_precision_arms(tmp_path):
 
 
 def test_registered_as_a_benchmarks_command():
-    from benchmarks.__main__ import COMMANDS
+    from connectome_priors.benchmarks.__main__ import COMMANDS
 
-    assert COMMANDS["evidence"][0] == "benchmarks._evidence:main"
+    assert COMMANDS["evidence"][0] == "connectome_priors.benchmarks.evidence._cli:main"

@@ -19,8 +19,16 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from connectome_priors import FieldDataError, cache_dir, fetch_field_files, list_fields, load_field, load_spikes
-from connectome_priors import _embedded, _registry, _store
+from connectome_priors import (
+    FieldDataError,
+    _atomic,
+    cache_dir,
+    fetch_field_files,
+    list_fields,
+    load_field,
+    load_spikes,
+)
+from connectome_priors.fields import _cache, _embedded, _registry
 
 # fields that are not embedded in the package, so load_field really takes the download path
 SMALL = "5_3_4"
@@ -266,9 +274,9 @@ def test_cache_write_failure_warns_once_and_returns_the_field(server, microns_di
 
     with monkeypatch.context() as patch:
         if target == "npz_bytes":
-            patch.setattr(_store, "npz_bytes", fail)
-        else:  # only the cache writer's os: the download itself still moves its files into place
-            patch.setattr(_store, "os", types.SimpleNamespace(**{**vars(os), target: fail}))
+            patch.setattr(_cache, "npz_bytes", fail)
+        else:  # only the atomic writer's os: the download itself still moves its files into place
+            patch.setattr(_atomic, "os", types.SimpleNamespace(**{**vars(os), target: fail}))
         with warnings.catch_warnings(record=True) as record:
             warnings.simplefilter("always")
             ds = load_field(SMALL)

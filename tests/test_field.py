@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from pickle_exploit import Exploit
 from scipy.spatial.distance import pdist
 
 from connectome_priors import FieldDataError, load_field, load_spikes
-from connectome_priors import _registry
-from pickle_exploit import Exploit
+from connectome_priors.fields import _registry
 
 SMALL = "5_3_8"
 

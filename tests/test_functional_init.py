@@ -7,7 +7,7 @@ import pytest
 import xarray as xr
 
 from connectome_priors import functional_weights, load_field, surrogate_field
-from connectome_priors._functional_init import diagonal_share
+from connectome_priors.priors._functional_init import diagonal_share
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from connectome_priors._geometry import distance_matrix, grid_positions, lattice_shape
+from connectome_priors.priors._geometry import distance_matrix, grid_positions, lattice_shape
 
 VOXEL_NM = np.array([4.0, 4.0, 40.0])
 

@@ -12,8 +12,8 @@ from scipy.stats import entropy as scipy_entropy
 from scipy.stats import gaussian_kde
 
 import connectome_priors as cp
-from connectome_priors._clustering import clustering_and_efficiency_batch
-from connectome_priors._graph_nulls import _null_means
+from connectome_priors.graph._clustering import clustering_and_efficiency_batch
+from connectome_priors.graph._nulls import _null_means
 
 
 def _random_graphs(count: int, seed: int):

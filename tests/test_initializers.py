@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from connectome_priors import MICrONSInit, functional_weights, load_field, surrogate_field
-from connectome_priors._functional_init import nearest_centroid_subset
+from connectome_priors.priors._functional_init import nearest_centroid_subset
 
 
 @pytest.fixture(scope="module")

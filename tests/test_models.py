@@ -11,14 +11,14 @@ import numpy as np
 import optax
 import pytest
 
-import models
-from models import RNNSpec, train
+from connectome_priors import models
+from connectome_priors.models import RNNSpec, train
 
 
 def _gonogo(n_trials, seed):
     """Go/NoGo trials from envs (the paper's Task3); a tiny local stand-in if envs is not there."""
     try:
-        import envs
+        from connectome_priors import envs
 
         return envs.make_dataset(3, n_trials, seed=seed)
     except (ImportError, AttributeError):
@@ -264,8 +264,8 @@ def test_nan_seed_is_stopped_and_others_continue():
 
 
 def test_model_accepts_braintools_brainpy_callable_and_array_initializers():
-    import braintools
     import brainpy
+    import braintools
 
     n = 5
     arr = np.arange(n * n, dtype=np.float32).reshape(n, n) / 25
@@ -368,7 +368,7 @@ def test_regularizer_data_is_a_program_argument_not_a_constant():
     import functools
 
     import connectome_priors as cp
-    from models import _train
+    from connectome_priors.models import _train
 
     rng = np.random.default_rng(0)
     d1 = rng.uniform(0.5, 1.5, (8, 8))

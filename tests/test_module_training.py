@@ -11,9 +11,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import models
-from models import CorticalRNN, RNNSpec, train
-from models.examples import ei_rate_net, rnncell_net
+from connectome_priors import models
+from connectome_priors.models import CorticalRNN, RNNSpec, train
+from connectome_priors.models.examples import ei_rate_net, rnncell_net
 
 
 def _toy(n_trials, seed, t=6, c=2):
@@ -119,7 +119,7 @@ def test_brainpy_rnncell_net_trains_with_micronsinit_and_round_trips(field_5_3_8
     res = train(rnncell_net, "cortex/Task3-v0", w_rec_init=init, regularizers=[reg], **SHORT)
     assert res.status == ["ok", "ok"] and res.config["w_rec_name"] == "rnn.Wh" and res.config["loop"] == "step"
     assert sorted(res.params) == ["out.W", "out.b", "rnn.Wh", "rnn.Wi", "rnn.b"]
-    assert res.config["model"] == "models.examples:rnncell_net" and res.spec is None
+    assert res.config["model"] == "connectome_priors.models.examples:rnncell_net" and res.spec is None
     for name in models.METRIC_NAMES:
         assert res.metrics[name].shape == (2, 1)
     np.testing.assert_allclose(res.metrics["penalty"][:, -1], [float(reg(jnp.asarray(w))) for w in res.w_rec], rtol=1e-5)
@@ -194,10 +194,10 @@ def test_module_path_freezes_a_non_finite_seed_and_continues():
 
 
 def test_resolve_model():
-    assert models.resolve_model("models.examples:rnncell_net") is rnncell_net
+    assert models.resolve_model("connectome_priors.models.examples:rnncell_net") is rnncell_net
     assert models.resolve_model(rnncell_net) is rnncell_net
     with pytest.raises(ValueError, match="package.module:factory"):
-        models.resolve_model("models.examples.rnncell_net")
+        models.resolve_model("connectome_priors.models.examples.rnncell_net")
 
 
 # --------------------------------------------------------------------------------------------- acceptance
@@ -222,7 +222,7 @@ def test_acceptance_brainpy_rnncell_learns_gonogo_full_protocol(field_5_3_8):
 def test_perf_prints_the_module_to_fast_ratio(microns_dir, capsys):
     import re
 
-    from benchmarks import _perf
+    from connectome_priors.benchmarks import _perf
 
     rc = _perf.main(["--n-hidden", "42", "--field", "5_3_8", "--steps", "5", "--batch", "8", "--seeds", "2",
                      "--repeats", "1", "--inner", "2", "--skip-training", "--module-loops", "step"])

@@ -41,9 +41,9 @@ def test_unknown_attribute_is_a_clear_attribute_error():
 
 
 ANALYSIS_MODULES = (
-    "_graph", "_entropy", "_modularity", "_assortativity", "_clustering", "_graph_nulls", "_small_world",
-    "_graph_metrics", "stats", "_stats_design", "_stats_intervals", "_stats_rank_tests", "_stats_simple_effects",
-    "_stats_paired", "_stats_anova",
+    "graph._binary", "graph._entropy", "graph._modularity", "graph._assortativity", "graph._clustering",
+    "graph._nulls", "graph._small_world", "graph._metrics", "stats", "stats._design", "stats._intervals",
+    "stats._rank_tests", "stats._simple_effects", "stats._paired", "stats._anova",
 )
 
 

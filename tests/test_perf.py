@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from benchmarks import _perf
+from connectome_priors.benchmarks import _perf
 
 
 @pytest.mark.slow

@@ -12,10 +12,10 @@ import pytest
 import scipy.linalg
 import scipy.stats
 
-import connectome_priors._regularizers as regs
-from connectome_priors._communicability import empirical_communicability
-from connectome_priors._geometry import distance_matrix
-from connectome_priors._regularizers import (
+import connectome_priors.regularizers as regs
+from connectome_priors.priors._communicability import empirical_communicability
+from connectome_priors.priors._geometry import distance_matrix
+from connectome_priors.regularizers._penalties import (
     communicability_cost,
     communicability_emd,
     l1,
@@ -171,8 +171,10 @@ def test_brainstate_regularization_objects(small):
     assert float(param.reg_loss()) == pytest.approx(float(reg.loss(Wj)), rel=1e-6)
     # every docstring example runs
     runner = doctest.DocTestRunner()
-    for name in regs._REGULARIZATION_CLASSES:
-        for test in doctest.DocTestFinder().find(getattr(regs, name), name, globs=dict(vars(regs))):
+    from connectome_priors.regularizers import _brainstate
+
+    for name in _brainstate.__all__:
+        for test in doctest.DocTestFinder().find(getattr(_brainstate, name), name, globs=dict(vars(_brainstate))):
             runner.run(test)
     assert runner.summarize(verbose=False).failed == 0
 

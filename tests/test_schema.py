@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmarks import _schema, _store, _variants
+from connectome_priors.benchmarks import _run_store, _schema, _variants
 
 TINY = dict(field="5_3_8", seeds=(0, 1), epochs=1, tasks=("Task3",),
             variants=("W*D*C", "WD*C*"), n_train=256, n_val=128, n_test=128)
@@ -37,10 +37,10 @@ def test_config_hash_ignores_selection_but_not_protocol():
 
 
 def test_out_dir_with_another_configuration_is_refused(tmp_path):
-    _store.claim_out_dir(tmp_path, _schema.AblationConfig(**TINY))
-    _store.claim_out_dir(tmp_path, _schema.AblationConfig(**{**TINY, "seeds": (5,)}))  # extends: fine
+    _run_store.claim_out_dir(tmp_path, _schema.AblationConfig(**TINY))
+    _run_store.claim_out_dir(tmp_path, _schema.AblationConfig(**{**TINY, "seeds": (5,)}))  # extends: fine
     with pytest.raises(ValueError, match="epochs"):
-        _store.claim_out_dir(tmp_path, _schema.AblationConfig(**{**TINY, "epochs": 3}))
+        _run_store.claim_out_dir(tmp_path, _schema.AblationConfig(**{**TINY, "epochs": 3}))
 
 
 def test_config_hash_ignores_number_types():

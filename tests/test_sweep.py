@@ -6,13 +6,13 @@ import json
 import os
 
 import pytest
-
-from benchmarks import _schema as schema
-from benchmarks import _store as store
-from benchmarks import _sweep as sw
-from benchmarks import _sweep_plan as plan
-from benchmarks import _sweep_run as sweep_run
 from sweep_helpers import FakeCells, fake_results, planned_keys, stored_keys
+
+from connectome_priors.benchmarks import _run_store as store
+from connectome_priors.benchmarks import _schema as schema
+from connectome_priors.benchmarks.sweep import _cli as sw
+from connectome_priors.benchmarks.sweep import _plan as plan
+from connectome_priors.benchmarks.sweep import _run as sweep_run
 
 
 class Interrupt(Exception):
@@ -45,7 +45,7 @@ def test_plan_covers_every_run_once_and_pending_shrinks_to_missing_seeds():
 
 
 def test_fields_and_tasks_are_validated():
-    from connectome_priors._registry import field_ids
+    from connectome_priors.fields._registry import field_ids
 
     assert plan.resolve_fields("all") == field_ids()
     assert len(plan.resolve_fields("all")) == 56
@@ -153,7 +153,7 @@ def test_a_cell_returning_a_foreign_run_is_an_error(tmp_path):
 def test_predict_only_cli_uses_the_sweep_records(tmp_path, capsys):
     sweep_run.run_sweep(FIELDS, OPTIONS, tmp_path, cell_fn=FakeCells(), progress=False)
     assert len(list(tmp_path.glob("cells/*.json"))) == 12
-    from benchmarks.__main__ import main as benchmarks_main  # `python -m benchmarks sweep ...`
+    from connectome_priors.benchmarks.__main__ import main as benchmarks_main  # `python -m connectome_priors sweep ...`
 
     rc = benchmarks_main(["sweep", "--fields", "5_3_8,5_3_4,6_6_2", "--out", str(tmp_path), "--seeds", "3",
                           "--epochs", "1", "--tasks", "1,3", "--variants", "W*D*C,WD*C,W", "--predict-only",

@@ -16,9 +16,10 @@ import pytest
 
 ray = pytest.importorskip("ray")
 
-from benchmarks import _sweep_plan as plan  # noqa: E402
-from benchmarks import _sweep_run as sweep_run  # noqa: E402
 from sweep_helpers import planned_keys, stored_keys  # noqa: E402
+
+from connectome_priors.benchmarks.sweep import _plan as plan
+from connectome_priors.benchmarks.sweep import _run as sweep_run
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -104,10 +105,10 @@ def test_a_driver_killed_mid_sweep_resumes_on_ray_to_every_run_exactly_once(ray_
 
 
 def test_the_real_ablation_cell_runs_on_ray(ray_local, tmp_path, microns_dir):
-    ablation = pytest.importorskip("benchmarks._ablation")
+    ablation = pytest.importorskip("connectome_priors.benchmarks._ablation")
     try:
-        import models  # noqa: F401
         import connectome_priors as cp
+        from connectome_priors import models  # noqa: F401
 
         cp.MICrONSInit, cp.communicability_cost  # noqa: B018 - the priors the cell needs
     except (ImportError, AttributeError) as exc:

@@ -14,19 +14,20 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from . import _evidence_figures as figures
-from . import _evidence_stats as st
-from . import _evidence_tables as tb
-from ._evidence_records import Arm, get_arm, read_records
-from ._schema import GRAPH_METRICS, RUN_METRICS, TASKS
-from ._variants import CONTROL_DESCRIPTIONS
+from connectome_priors._atomic import write_text
+from connectome_priors.benchmarks._schema import GRAPH_METRICS, RUN_METRICS, TASKS
+from connectome_priors.benchmarks._variants import CONTROL_DESCRIPTIONS
+
+from . import _figures as figures
+from . import _stats as st
+from . import _tables as tb
+from ._records import Arm, get_arm, read_records
 
 PAIRED_METRICS = ("Accuracy", "Test_Accuracy")
 
@@ -118,16 +119,8 @@ def write_files(ev: ArmEvidence, folder: Path, published_dir: Path, *, draw: boo
         paths.append(figures.plot_accuracy(ev.summary, pub if ev.arm.reference_compat else None, ev.variants,
                                            folder / "figures" / "accuracy.png", title))
         paths.append(figures.plot_metrics(ev.tidy, ev.variants, folder / "figures" / "metrics.png", title))
-    paths.append(_write_text(folder / "report.md", "\n".join(report_lines(ev)) + "\n"))
+    paths.append(write_text(folder / "report.md", "\n".join(report_lines(ev)) + "\n", mkdir=True))
     return paths
-
-
-def _write_text(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(text.encode("utf-8"))
-    os.replace(tmp, path)
-    return path
 
 
 def _cell_table(ev: ArmEvidence, metric: str) -> list[str]:
@@ -173,7 +166,7 @@ def report_lines(ev: ArmEvidence) -> list[str]:
              f"{cfg.get('functional')}, {cfg.get('epochs')} epochs, {cfg.get('n_train')} training / "
              f"{cfg.get('n_val')} validation / {cfg.get('n_test')} test trials, batch {cfg.get('batch_size')}, "
              f"λ = {cfg.get('lam')}, λ_EMD = {cfg.get('lam_emd')}; config hash `{cfg.get('config_hash')}`.",
-             "- Every number below is rebuilt from `records.jsonl` by `python -m benchmarks evidence rebuild`. "
+             "- Every number below is rebuilt from `records.jsonl` by `python -m connectome_priors evidence rebuild`. "
              "Intervals: 95% Student-t over the finite runs; percentile bootstrap, 10,000 resamples, seed 0. "
              "**Accuracy** is the final-epoch training accuracy (the paper's); the held-out test accuracy is "
              "beside it.",

@@ -1,23 +1,23 @@
-"""``python -m benchmarks evidence``: committed, regenerable evidence of the reproduction (issue 11).
+"""``python -m connectome_priors evidence``: committed, regenerable evidence of the reproduction (issue 11).
 
 Subcommands::
 
-    python -m benchmarks evidence export STORE --arm compat-free [--results docs/results] [--published DIR]
-    python -m benchmarks evidence rebuild [docs/results] [--doc docs/reproduction.md]
-    python -m benchmarks evidence check [docs/results] [--doc docs/reproduction.md]
-    python -m benchmarks evidence import docs/results/compat-free STORE
+    python -m connectome_priors evidence export STORE --arm compat-free [--results docs/results] [--published DIR]
+    python -m connectome_priors evidence rebuild [docs/results] [--doc docs/reproduction.md]
+    python -m connectome_priors evidence check [docs/results] [--doc docs/reproduction.md]
+    python -m connectome_priors evidence import docs/results/compat-free STORE
 
 * ``export``: the finished runs of a run store -> ``<results>/<arm>/records.jsonl`` + ``config.json``
-  (:mod:`benchmarks._evidence_records`); with ``--published`` (or when ``<results>/published/`` is missing and the
+  (:mod:`connectome_priors.benchmarks.evidence._records`); with ``--published`` (or when ``<results>/published/`` is missing and the
   paper's folder is found: ``$CONNECTOME_PRIORS_PAPER`` or ``../shared/paper``) it also copies the paper's
   published numbers that the comparison uses into ``<results>/published/``.
 * ``rebuild``: from the records (and ``published/``, and the template ``reproduction_template.md``) ONLY, every
   arm's ``summary.csv``, ``runs.csv``, ``comparison.csv``, ``paired.csv``, figures and ``report.md``
-  (:mod:`benchmarks._evidence_arm`) and ``docs/reproduction.md`` (:mod:`benchmarks._evidence_doc`). Deterministic:
+  (:mod:`connectome_priors.benchmarks.evidence._arm`) and ``docs/reproduction.md`` (:mod:`connectome_priors.benchmarks.evidence._doc`). Deterministic:
   no timestamps, paths or versions in the output; the same records give the same bytes.
 * ``check``: rebuild into a temporary copy and compare with the committed files byte for byte (figures too when
   the installed matplotlib is the one that drew them; otherwise they are reported as not comparable).
-* ``import``: records -> a run store (JSONs, no weights) that ``python -m benchmarks ablation --out STORE`` resumes.
+* ``import``: records -> a run store (JSONs, no weights) that ``python -m connectome_priors ablation --out STORE`` resumes.
 """
 
 from __future__ import annotations
@@ -30,10 +30,12 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import _evidence_arm as arm_mod
-from . import _evidence_doc as doc_mod
-from ._evidence_figures import png_matplotlib_version
-from ._evidence_records import ARMS, CONFIG, RECORDS, RecordsError, export_store, get_arm, import_records
+from connectome_priors._atomic import write_bytes, write_text
+
+from . import _arm as arm_mod
+from . import _doc as doc_mod
+from ._figures import png_matplotlib_version
+from ._records import ARMS, CONFIG, RECORDS, RecordsError, export_store, get_arm, import_records
 
 DEFAULT_RESULTS = Path("docs") / "results"
 PUBLISHED = "published"
@@ -58,8 +60,7 @@ def copy_published(paper_dir: Path, results: Path) -> list[Path]:
         if not src.is_file():
             raise RecordsError(f"{src}: missing (expected the paper's folder with reported_results.csv and raw/)")
         dst = Path(results) / PUBLISHED / name
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        dst.write_bytes(src.read_bytes())
+        write_bytes(dst, src.read_bytes(), mkdir=True)
         out.append(dst)
     return out
 
@@ -101,9 +102,7 @@ def rebuild(results: str | os.PathLike = DEFAULT_RESULTS, doc: str | os.PathLike
         arms[ev.arm.name] = ev
     text = doc_mod.render(results / doc_mod.TEMPLATE, arms, published)
     path = _doc_path(results, doc)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(text.encode("utf-8"))
-    os.replace(tmp, path)
+    write_text(path, text)
     return written + [path]
 
 
@@ -149,7 +148,7 @@ def check(results: str | os.PathLike = DEFAULT_RESULTS, doc: str | os.PathLike |
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m benchmarks evidence",
+    p = argparse.ArgumentParser(prog="python -m connectome_priors evidence",
                                 description="Committed evidence of the reproduction: export run stores as compact "
                                             "records, rebuild every table, figure and docs/reproduction.md from "
                                             "them, check byte identity, import records back as a run store.")

@@ -2,7 +2,7 @@
 
 The document is the hand-written template ``docs/results/reproduction_template.md`` with its ``{{section}}``
 markers replaced by generated sections (:data:`SECTIONS`), each computed from the committed records
-(:mod:`benchmarks._evidence_arm`) and the committed copy of the published numbers (``docs/results/published/``).
+(:mod:`connectome_priors.benchmarks.evidence._arm`) and the committed copy of the published numbers (``docs/results/published/``).
 An arm without records is listed as not yet run, with the command that makes it.
 """
 
@@ -14,11 +14,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import _evidence_stats as st
-from . import _evidence_tables as tb
-from ._evidence_arm import ArmEvidence, paired_markdown
-from ._evidence_records import ARMS, RecordsError
-from ._schema import GRAPH_METRICS, TASKS
+from connectome_priors.benchmarks._schema import GRAPH_METRICS, TASKS
+
+from . import _stats as st
+from . import _tables as tb
+from ._arm import ArmEvidence, paired_markdown
+from ._records import ARMS, RecordsError
 
 TEMPLATE = "reproduction_template.md"
 PRECISION_ARM = "6_6_2_sttc-precision"
@@ -31,8 +32,8 @@ Arms = Mapping[str, ArmEvidence]
 def _not_run(name: str) -> list[str]:
     arm = ARMS[name]
     return [f"\n_Arm `{name}`: not yet run._ It is made by `{arm.command()}`, then "
-            f"`python -m benchmarks evidence export runs/{name} --arm {name}` and "
-            "`python -m benchmarks evidence rebuild`."]
+            f"`python -m connectome_priors evidence export runs/{name} --arm {name}` and "
+            "`python -m connectome_priors evidence rebuild`."]
 
 
 def _head(ev: ArmEvidence) -> str:

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._report_figures import draw_accuracy, draw_metrics
-from ._schema import GRAPH_METRICS, TASKS
+from connectome_priors._atomic import atomic_path
+from connectome_priors.benchmarks._schema import GRAPH_METRICS, TASKS
+from connectome_priors.benchmarks.report._figures import draw_accuracy, draw_metrics
 
 TASK_TITLES = {"Task1": "One-Choice Inference", "Task2": "PDM", "Task3": "Go/NoGo"}
 
@@ -32,7 +33,8 @@ def _plt():
 def _save(fig, path: Path) -> Path:
     matplotlib, plt = _plt()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90, metadata={"Software": None, "matplotlib": matplotlib.__version__})
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=90, metadata={"Software": None, "matplotlib": matplotlib.__version__})
     plt.close(fig)
     return path
 

@@ -1,7 +1,7 @@
 """Committed run records: the arms of the reproduction, and run store <-> ``records.jsonl``.
 
 A *record* is one finished run of the run store (``<store>/runs/<Task>/<variant-slug>/seed_NNNN.json``,
-:mod:`benchmarks._store`) without what is machine-specific or not reproducible: the per-epoch ``history``
+:mod:`connectome_priors.benchmarks._run_store`) without what is machine-specific or not reproducible: the per-epoch ``history``
 (kept in the store; the evidence uses final metrics only), the timings ``cell_train_s``/``metrics_s`` and the
 weight-file name ``w_rec_file``. Everything else is kept as stored: ``variant, task, seed, status, metrics``
 (NaN stored as ``null``), ``config_hash``, ``run_key``, ``factors``, ``data_seeds``, ``cell_seeds``, ...
@@ -11,7 +11,7 @@ seed), as compact JSON with sorted keys, so the same runs always give the same b
 ``docs/results/<arm>/config.json`` is the store's ``config.json`` without ``created`` and ``data_dir``.
 
 :func:`import_records` writes the records back as a run store (JSONs only, no ``.npz``): ``run_ablation``
-resumes from it (a run is finished when its JSON exists) and ``python -m benchmarks report`` works on it
+resumes from it (a run is finished when its JSON exists) and ``python -m connectome_priors report`` works on it
 (weights are not needed for either; graph metrics are in the records).
 """
 
@@ -25,9 +25,10 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ._schema import TASKS
-from ._store import RUN_STORE, atomic_write_bytes, load_config
-from ._variants import variant_names
+from connectome_priors._atomic import write_bytes
+from connectome_priors.benchmarks._run_store import RUN_STORE, load_config
+from connectome_priors.benchmarks._schema import TASKS
+from connectome_priors.benchmarks._variants import variant_names
 
 DROPPED_RUN_KEYS = ("history", "cell_train_s", "metrics_s", "w_rec_file", "w_rec")
 DROPPED_CONFIG_KEYS = ("created", "data_dir")
@@ -55,7 +56,7 @@ class Arm:
 
     def command(self) -> str:
         """The exact command that produces (or resumes) this arm's run store."""
-        parts = ["python -m benchmarks ablation --field 6_6_2 --epochs 10", f"--seeds {self.seeds}"]
+        parts = ["python -m connectome_priors ablation --field 6_6_2 --epochs 10", f"--seeds {self.seeds}"]
         if self.reference_compat:
             parts.append("--reference-compat")
         parts.append(f"--sign {self.sign}")
@@ -161,8 +162,8 @@ def write_records(records: Iterable[Mapping[str, Any]], config: Mapping[str, Any
         seen.add(key)
     folder = Path(folder)
     text = "".join(record_line(r) + "\n" for r in records)
-    atomic_write_bytes(folder / RECORDS, text.encode())
-    atomic_write_bytes(folder / CONFIG, (json.dumps(compact_config(config), indent=1, sort_keys=True) + "\n").encode())
+    write_bytes(folder / RECORDS, text.encode(), mkdir=True)
+    write_bytes(folder / CONFIG, (json.dumps(compact_config(config), indent=1, sort_keys=True) + "\n").encode(), mkdir=True)
     return folder / RECORDS
 
 
@@ -177,7 +178,7 @@ def read_records(folder: str | os.PathLike) -> tuple[list[dict[str, Any]], dict[
     try:
         config = json.loads(config_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise RecordsError(f"{config_path}: missing (export the arm with 'python -m benchmarks evidence "
+        raise RecordsError(f"{config_path}: missing (export the arm with 'python -m connectome_priors evidence "
                            "export STORE --arm NAME')") from None
     except (OSError, ValueError) as exc:
         raise RecordsError(f"{config_path}: unreadable ({exc})") from None
@@ -186,7 +187,7 @@ def read_records(folder: str | os.PathLike) -> tuple[list[dict[str, Any]], dict[
     try:
         lines = path.read_text(encoding="utf-8").split("\n")
     except FileNotFoundError:
-        raise RecordsError(f"{path}: missing (export the arm with 'python -m benchmarks evidence export "
+        raise RecordsError(f"{path}: missing (export the arm with 'python -m connectome_priors evidence export "
                            "STORE --arm NAME')") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise RecordsError(f"{path}: unreadable ({exc})") from None
@@ -258,5 +259,5 @@ def import_records(folder: str | os.PathLike, store: str | os.PathLike) -> int:
             raise RecordsError(f"{cfg_path}: config_hash {old.get('config_hash')} != "
                                f"{config.get('config_hash')} of {Path(folder) / CONFIG}; pick another folder")
     else:
-        atomic_write_bytes(cfg_path, json.dumps(config, indent=1).encode())
+        write_bytes(cfg_path, json.dumps(config, indent=1).encode(), mkdir=True)
     return sum(bool(RUN_STORE.write(store, r)) for r in records)

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._schema import GRAPH_METRICS
+from connectome_priors.benchmarks._schema import GRAPH_METRICS
 
 NOTEBOOK_TASK = {"Task1": 1, "Task3": 2, "Task2": 3}  # our (paper) numbering -> the raw tables' numbering
 SIMPLE_EFFECT_METRICS = ("Accuracy", "Loss") + GRAPH_METRICS

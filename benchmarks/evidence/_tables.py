@@ -30,8 +30,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._schema import GRAPH_METRICS, NO_MEMORY_ACCURACY, RUN_METRICS, TASKS
-from ._variants import variant_names
+from connectome_priors._atomic import atomic_path
+from connectome_priors.benchmarks._schema import GRAPH_METRICS, NO_MEMORY_ACCURACY, RUN_METRICS, TASKS
+from connectome_priors.benchmarks._variants import variant_names
 
 PUBLISHED_ARM = {"free": "none", "nonneg": "nonneg"}
 CATEGORIES = ("inside", "overlap", "outside", "no-memory", "identical-same", "identical-differ", "collapsed-both",
@@ -115,7 +116,8 @@ def runs_table(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
 
 def write_csv(frame: pd.DataFrame, path: Path, float_format: str = "%.6f") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=False, float_format=float_format, lineterminator="\n")
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False, float_format=float_format, lineterminator="\n")
     return path
 
 

@@ -1,6 +1,6 @@
 """The report's data: stored runs -> an xarray Dataset, a tidy table, summaries, published numbers, raw CSVs.
 
-Everything is rebuilt from the run store (:mod:`benchmarks._store`), so the report of an interrupted or extended
+Everything is rebuilt from the run store (:mod:`connectome_priors.benchmarks._run_store`), so the report of an interrupted or extended
 ablation is always what is on disk. The published numbers come from the paper's ``reported_results.csv``
 (argument ``published``; default ``$CONNECTOME_PRIORS_PAPER`` -- the CSV or its folder -- or ``../shared/paper``
 relative to the working directory).
@@ -15,12 +15,17 @@ import platform
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._schema import HISTORY_KEYS, RUN_METRICS, TASK_NAMES, TASKS
-from ._variants import variant_names
+from connectome_priors._atomic import atomic_path
+from connectome_priors.benchmarks._schema import HISTORY_KEYS, RUN_METRICS, TASK_NAMES, TASKS
+from connectome_priors.benchmarks._variants import variant_names
+
+if TYPE_CHECKING:  # pandas and xarray load on first use
+    import pandas as pd
+    import xarray as xr
 
 PUBLISHED_ARM = {"free": "none", "nonneg": "nonneg"}  # our sign arm -> the published table's sign_constraint
 
@@ -29,7 +34,7 @@ def _nan(x) -> float:
     return float("nan") if x is None else float(x)
 
 
-def runs_to_dataset(runs: Sequence[Mapping[str, Any]], config: Mapping[str, Any]) -> "xr.Dataset":
+def runs_to_dataset(runs: Sequence[Mapping[str, Any]], config: Mapping[str, Any]) -> xr.Dataset:
     """Stack run records into a Dataset with dims (variant, task, seed) (+ epoch for histories).
 
     Variables: every metric of :data:`RUN_METRICS` (NaN where a run is missing or failed),
@@ -123,12 +128,12 @@ def _metadata(config: Mapping[str, Any], n_runs: int) -> dict[str, Any]:
         "config_json": json.dumps(dict(config), default=str),
         "versions_json": json.dumps(_versions()),
         "n_runs": int(n_runs),
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "task_numbering": "paper: Task1 One-Choice Inference, Task2 PDM, Task3 Go/NoGo",
     }
 
 
-def tidy(ds) -> "pd.DataFrame":
+def tidy(ds) -> pd.DataFrame:
     """Long table (variant, task, seed, metric, value, status) of the scalar run metrics."""
     import pandas as pd
 
@@ -167,7 +172,7 @@ def resolve_published(published: str | os.PathLike | None = None) -> Path | None
     return None
 
 
-def load_published(path: Path | None, sign: str) -> "pd.DataFrame | None":
+def load_published(path: Path | None, sign: str) -> pd.DataFrame | None:
     """Rows of the published table for this sign arm: variant, task, metric, mean, ci95_lo/hi."""
     if path is None:
         return None
@@ -184,7 +189,7 @@ def load_published(path: Path | None, sign: str) -> "pd.DataFrame | None":
 # summaries
 
 
-def summarize(df) -> "pd.DataFrame":
+def summarize(df) -> pd.DataFrame:
     """Per (variant, task, metric): ``n`` runs, ``n_ok`` finite values, and over the finite values
     mean, sd, 95 % t-interval (``ci95_lo``/``ci95_hi``) and bootstrap interval
     (:func:`connectome_priors.stats.summarize`).
@@ -220,6 +225,7 @@ def write_raw_csvs(ds, csv_dir: Path) -> list[Path]:
             frame = pd.DataFrame(arr.values, index=pd.Index(ds["seed"].values, name="simulation"),
                                  columns=[str(v) for v in ds["variant"].values])
             path = folder / f"{m}_raw.csv"
-            frame.to_csv(path, float_format="%.6f")
+            with atomic_path(path) as tmp:
+                frame.to_csv(tmp, float_format="%.6f")
             paths.append(path)
     return paths

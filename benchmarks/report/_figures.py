@@ -1,6 +1,6 @@
 """The report's figures: accuracy per variant and task beside the published, and the graph-metric panels.
 
-``draw_*`` build a figure (shared with the committed evidence, ``benchmarks._evidence_figures``, which saves
+``draw_*`` build a figure (shared with the committed evidence, ``connectome_priors.benchmarks.evidence._figures``, which saves
 it reproducibly); ``plot_*`` draw and save the ablation report's copies.
 """
 
@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._schema import GRAPH_METRICS, NO_MEMORY_ACCURACY, TASK_NAMES
+from connectome_priors._atomic import atomic_path
+from connectome_priors.benchmarks._schema import GRAPH_METRICS, NO_MEMORY_ACCURACY, TASK_NAMES
 
 
 def _plt():
@@ -87,7 +88,8 @@ def _save(fig, path: Path, dpi: int) -> Path:
     plt = _plt()
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi)
     plt.close(fig)
     return path
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._schema import GRAPH_METRICS, NO_MEMORY_ACCURACY, TASK_NAMES
+from connectome_priors._atomic import atomic_path
+from connectome_priors.benchmarks._schema import GRAPH_METRICS, NO_MEMORY_ACCURACY, TASK_NAMES
 
 
 def fmt(x: float, digits: int = 3) -> str:
@@ -115,7 +116,8 @@ def statistics_section(df, out_dir: Path, reference_compat: bool) -> list[str]:
     try:
         eff = stats_mod.simple_effects(data)
         for name, frame in eff.items():
-            frame.to_csv(csv_dir / f"stats_simple_effects_{name}.csv", index=False)
+            with atomic_path(csv_dir / f"stats_simple_effects_{name}.csv") as tmp:
+                frame.to_csv(tmp, index=False)
         for name, title in (("kruskal", "Kruskal–Wallis per factor, other factors fixed"),
                             ("mannwhitney", "Mann–Whitney U pairs, Holm-corrected per (task, metric, factor)")):
             frame = eff.get(name)
@@ -126,7 +128,8 @@ def statistics_section(df, out_dir: Path, reference_compat: bool) -> list[str]:
         lines.append(f"\n_simple effects not computed: {type(exc).__name__}: {exc}_")
     try:  # the variants of one seed share its data: compare them within seeds
         paired = stats_mod.paired_comparisons(data, stats_mod.one_factor_pairs(data["variant"]))
-        paired.to_csv(csv_dir / "stats_paired.csv", index=False)
+        with atomic_path(csv_dir / "stats_paired.csv") as tmp:
+            paired.to_csv(tmp, index=False)
         lines.append("\n### Seed-paired comparisons of variants differing in one factor (Accuracy)\n")
         lines.append("Per seed the difference a - b; Wilcoxon signed-rank, Holm-corrected per (task, metric); "
                      "mean paired difference with its 95% t-interval.\n")
@@ -135,7 +138,8 @@ def statistics_section(df, out_dir: Path, reference_compat: bool) -> list[str]:
         lines.append(f"\n_paired comparisons not computed: {type(exc).__name__}: {exc}_")
     try:
         anova = stats_mod.rank_anova(data, reference_compat=reference_compat)
-        anova.table.to_csv(csv_dir / "stats_rank_anova.csv", index=False)
+        with atomic_path(csv_dir / "stats_rank_anova.csv") as tmp:
+            anova.table.to_csv(tmp, index=False)
         lines.append("\n### Rank-based factorial ANOVA, Type II (Accuracy)\n")
         lines.append(markdown_table(anova.table[anova.table["metric"] == "Accuracy"])
                      if "metric" in anova.table else markdown_table(anova.table))

@@ -1,6 +1,6 @@
 """The ablation's report: netCDF dataset, published-layout CSVs, figures and ``report.md``.
 
-Everything is rebuilt from the stored runs of an ablation folder (``benchmarks._store``), so
+Everything is rebuilt from the stored runs of an ablation folder (``connectome_priors.benchmarks._run_store``), so
 the report of an interrupted or extended ablation is always consistent with what is on disk::
 
     <out>/ablation.nc                  xarray Dataset, dims (variant, task, seed[, epoch]), metadata
@@ -34,14 +34,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ._report_data import (PUBLISHED_ARM, load_published, resolve_published, runs_to_dataset, summarize, tidy,
-                           write_raw_csvs)
-from ._report_figures import plot_accuracy, plot_metrics
-from ._report_markdown import (VERDICT_NOTES, comparison_table, fmt_ci, statistics_section,
-                               status_section)
-from ._schema import GRAPH_METRICS, NO_MEMORY_ACCURACY, TASK_NAMES, TASKS
-from ._store import RUN_STORE, load_config
-from ._variants import CONTROL_DESCRIPTIONS, variant_names
+from connectome_priors._atomic import atomic_path, write_text
+from connectome_priors.benchmarks._run_store import RUN_STORE, load_config
+from connectome_priors.benchmarks._schema import GRAPH_METRICS, NO_MEMORY_ACCURACY, TASK_NAMES, TASKS
+from connectome_priors.benchmarks._variants import CONTROL_DESCRIPTIONS, variant_names
+
+from ._data import PUBLISHED_ARM, load_published, resolve_published, runs_to_dataset, summarize, tidy, write_raw_csvs
+from ._figures import plot_accuracy, plot_metrics
+from ._markdown import VERDICT_NOTES, comparison_table, fmt_ci, statistics_section, status_section
 
 
 def write_report(out_dir: str | os.PathLike, *, published: str | os.PathLike | None = None) -> Path:
@@ -50,16 +50,17 @@ def write_report(out_dir: str | os.PathLike, *, published: str | os.PathLike | N
     config = load_config(out_dir)
     runs = RUN_STORE.load(out_dir)
     ds = runs_to_dataset(runs, config)
-    tmp = out_dir / ".ablation.nc.tmp"
-    ds.to_netcdf(tmp, engine="h5netcdf")
-    os.replace(tmp, out_dir / "ablation.nc")
+    with atomic_path(out_dir / "ablation.nc") as tmp:
+        ds.to_netcdf(tmp, engine="h5netcdf")
 
     df = tidy(ds)
     csv_dir = out_dir / "csv"
     write_raw_csvs(ds, csv_dir)
-    df.to_csv(csv_dir / "runs_tidy.csv", index=False, float_format="%.6f")
+    with atomic_path(csv_dir / "runs_tidy.csv") as tmp:
+        df.to_csv(tmp, index=False, float_format="%.6f")
     summary = summarize(df)
-    summary.to_csv(csv_dir / "summary.csv", index=False, float_format="%.6f")
+    with atomic_path(csv_dir / "summary.csv") as tmp:
+        summary.to_csv(tmp, index=False, float_format="%.6f")
 
     variants = [str(v) for v in ds["variant"].values]
     tasks = [str(t) for t in ds["task"].values]
@@ -120,9 +121,7 @@ def write_report(out_dir: str | os.PathLike, *, published: str | os.PathLike | N
                  "`csv/<Task>/<Metric>_raw.csv` (published layout); `csv/summary.csv`; "
                  "`csv/runs_tidy.csv`; `runs/` (one JSON + W_rec per run).")
     path = out_dir / "report.md"
-    tmp_md = out_dir / ".report.md.tmp"
-    tmp_md.write_text("\n".join(lines) + "\n")
-    os.replace(tmp_md, path)
+    write_text(path, "\n".join(lines) + "\n")
     return path
 
 
@@ -179,5 +178,5 @@ def compare_reports(out_dirs: Sequence[str | os.PathLike], path: str | os.PathLi
             lines.append("| " + " | ".join(cells) + " |")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n")
+    write_text(path, "\n".join(lines) + "\n")
     return path

@@ -1,7 +1,7 @@
 """Executing sweep cells on a backend: in this process (``local``) or on a Ray cluster (``ray``).
 
 A backend runs the cell function on each pending cell and hands every :class:`CellOutcome` (the runs, timings, host,
-or the error) to the driver's ``finish`` callback (:func:`benchmarks._sweep_run.run_sweep`), which stores the runs.
+or the error) to the driver's ``finish`` callback (:func:`connectome_priors.benchmarks.sweep._run.run_sweep`), which stores the runs.
 An application error in a cell is data (recorded, retried on the next sweep); on Ray a dead worker or node re-runs
 the cell (``max_retries``), and a driver stopped early cancels the cells still in flight.
 """
@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ._sweep_plan import Cell, SweepOptions, field_dir
+from ._plan import Cell, SweepOptions, field_dir
 
 BACKENDS: tuple[str, ...] = ("local", "ray")
 
@@ -26,8 +26,8 @@ CellFn = Callable[[Cell, Path, SweepOptions], list[Mapping[str, Any]]]
 
 
 def default_cell_fn() -> CellFn:
-    """The ablation's cell function, :func:`benchmarks._ablation.run_cell`."""
-    from benchmarks._ablation import run_cell  # noqa: PLC0415
+    """The ablation's cell function, :func:`connectome_priors.benchmarks._ablation.run_cell`."""
+    from connectome_priors.benchmarks._ablation import run_cell  # noqa: PLC0415
 
     return run_cell
 

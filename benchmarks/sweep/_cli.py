@@ -1,4 +1,4 @@
-"""``python -m benchmarks sweep``: the ablation across fields, locally or on Ray, resumable.
+"""``python -m connectome_priors sweep``: the ablation across fields, locally or on Ray, resumable.
 
 The unit of work is a *cell*: one field, one sign arm, one task and a group of variants, with
 all its seeds trained together in one compiled program. A sweep is the list of cells of
@@ -9,18 +9,18 @@ no journal: a cell is pending while any of its runs is missing, and a partly wri
 shrunk to the seeds still missing. Killed at any point and restarted, a sweep ends with every
 run present exactly once, whichever backend ran it::
 
-    python -m benchmarks sweep --fields 5_3_8,5_3_4 --quick --out results/sweep
-    python -m benchmarks sweep --fields all --backend ray --address auto --out results/all
-    python -m benchmarks sweep --fields all --out results/all --predict-only --workers 64 \
+    python -m connectome_priors sweep --fields 5_3_8,5_3_4 --quick --out results/sweep
+    python -m connectome_priors sweep --fields all --backend ray --address auto --out results/all
+    python -m connectome_priors sweep --fields all --out results/all --predict-only --workers 64 \
         --calibration results/sweep                  # cost model: predicted wall time, no training
 
 The paper's full protocol on 6_6_2 (11 variants x 3 tasks x 20 seeds x 10 epochs, both sign
 arms, each arm's ablation report with statistics beside the published numbers) is one command;
 on a GPU, Ray can share the device between several cells, since compilation is CPU-bound::
 
-    python -m benchmarks sweep --protocol paper --out results/paper --published ../shared/paper/reported_results.csv
-    python -m benchmarks sweep --protocol paper --out results/paper --backend ray --gpus-per-cell 0.25
-    python -m benchmarks sweep --protocol paper --out results/paper-cpu --seeds 2 --epochs 1 \
+    python -m connectome_priors sweep --protocol paper --out results/paper --published ../shared/paper/reported_results.csv
+    python -m connectome_priors sweep --protocol paper --out results/paper --backend ray --gpus-per-cell 0.25
+    python -m connectome_priors sweep --protocol paper --out results/paper-cpu --seeds 2 --epochs 1 \
         --tasks 3 --variants 'W*D*C,WD*C,W' --n-train 256 --n-val 128 --n-test 128   # CPU smoke run
 
 Layout of ``--out``::
@@ -29,13 +29,13 @@ Layout of ``--out``::
                                        output folder per field and arm)
     <out>/cells/<cell>.json            one record per executed cell: wall seconds, sizes, host
     <out>/sweeps/<start>.json          one record per sweep invocation: wall seconds, backend
-    <out>/report.md, cross_field*.csv/png   the cross-field report (benchmarks._cross_field)
+    <out>/report.md, cross_field*.csv/png   the cross-field report (connectome_priors.benchmarks.sweep._cross_field)
 
-The sweep by idea: planning the cells (:mod:`benchmarks._sweep_plan`), executing them on a backend
-(:mod:`benchmarks._sweep_backends`, driven by :mod:`benchmarks._sweep_run`), the cost model
-(:mod:`benchmarks._cost_model`) and the cross-field analysis (:mod:`benchmarks._cross_field`); this module is the
-command line. The cell function is :func:`benchmarks._ablation.run_cell` and the run store
-:data:`benchmarks._store.RUN_STORE` (so every ``<out>/<sign>/<field>`` folder is an ablation folder its ``report``
+The sweep by idea: planning the cells (:mod:`connectome_priors.benchmarks.sweep._plan`), executing them on a backend
+(:mod:`connectome_priors.benchmarks.sweep._backends`, driven by :mod:`connectome_priors.benchmarks.sweep._run`), the cost model
+(:mod:`connectome_priors.benchmarks.sweep._cost_model`) and the cross-field analysis (:mod:`connectome_priors.benchmarks.sweep._cross_field`); this module is the
+command line. The cell function is :func:`connectome_priors.benchmarks._ablation.run_cell` and the run store
+:data:`connectome_priors.benchmarks._run_store.RUN_STORE` (so every ``<out>/<sign>/<field>`` folder is an ablation folder its ``report``
 command reads); a test injects a cheap cell function through ``run_sweep(cell_fn=...)``.
 """
 
@@ -50,19 +50,35 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ._cli import MODEL_HELP, run_interruptible
-from ._cost_model import (FEATURES, check_prediction, fit_cost_model, load_cell_records, load_sweep_records,
-                          predict_sweep)
-from ._schema import QUICK, SIGNS, parse_tasks
-from ._store import write_once
-from ._sweep_backends import BACKENDS
-from ._sweep_plan import (SweepOptions, field_sizes, finished_runs, known_variants, load_runs, pending_cells,
-                          plan_cells, resolve_fields, sweep_work)
-from ._sweep_run import run_sweep
+from connectome_priors.benchmarks._cli import MODEL_HELP, run_interruptible
+from connectome_priors.benchmarks._run_store import write_once
+from connectome_priors.benchmarks._schema import QUICK, SIGNS, parse_tasks
+
+from ._backends import BACKENDS
+from ._cost_model import (
+    FEATURES,
+    check_prediction,
+    fit_cost_model,
+    load_cell_records,
+    load_sweep_records,
+    predict_sweep,
+)
+from ._plan import (
+    SweepOptions,
+    field_sizes,
+    finished_runs,
+    known_variants,
+    load_runs,
+    pending_cells,
+    plan_cells,
+    resolve_fields,
+    sweep_work,
+)
+from ._run import run_sweep
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Options of ``python -m benchmarks sweep`` (the ablation's options plus sweep ones)."""
+    """Options of ``python -m connectome_priors sweep`` (the ablation's options plus sweep ones)."""
     q = QUICK
     a = parser.add_argument
     a("--fields", default=None,
@@ -145,7 +161,9 @@ def options_from_args(args: argparse.Namespace) -> tuple[tuple[str, ...], SweepO
 
 def write_field_reports(out_dir: Path, published: str | None = None) -> list[Path]:
     """The ablation's report (netCDF, CSVs, figures, statistics) in every per-field folder."""
-    from ._report import write_report  # lazily: matplotlib and xarray only when reporting
+    from connectome_priors.benchmarks.report._write import (
+        write_report,  # lazily: matplotlib and xarray only when reporting
+    )
 
     written = []
     for sign in SIGNS:
@@ -174,8 +192,8 @@ def predict_sweep_from_records(cells, options, calibration_dirs: Sequence[Path],
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``python -m benchmarks sweep``; returns the exit status."""
-    parser = add_arguments(argparse.ArgumentParser(prog="python -m benchmarks sweep",
+    """Entry point of ``python -m connectome_priors sweep``; returns the exit status."""
+    parser = add_arguments(argparse.ArgumentParser(prog="python -m connectome_priors sweep",
                                                    description=__doc__.split("\n\n")[0]))
     args = parser.parse_args(argv)
     try:

@@ -1,6 +1,6 @@
 """Cross-field report: accuracy and graph metrics against field size and area, per variant.
 
-Reads every run of a sweep folder (:func:`benchmarks._sweep_plan.load_runs`) into one tidy table
+Reads every run of a sweep folder (:func:`connectome_priors.benchmarks.sweep._plan.load_runs`) into one tidy table
 ``field, n_neurons, area_um2, sign, variant, task, seed, metric, value`` and writes:
 
 * ``cross_field_runs.csv`` -- that table;
@@ -33,9 +33,11 @@ from typing import Any
 
 import numpy as np
 
+from connectome_priors._atomic import atomic_path, write_text
+from connectome_priors.benchmarks._schema import GRAPH_METRICS
+
 from ._cost_model import fit_cost_model, load_cell_records, load_sweep_records
-from ._schema import GRAPH_METRICS
-from ._sweep_plan import known_variants, load_runs
+from ._plan import known_variants, load_runs
 
 # Keys of a run result that are bookkeeping, not metrics.
 _NOT_METRICS = {"seed", "wall_s", "cell_wall_s", "n_neurons", "epochs", "reference_compat", "quick"}
@@ -217,7 +219,8 @@ def _plot(summary, metrics: Sequence[str], x: str, path: Path, title: str) -> No
     if handles:
         fig.legend(handles, labels, loc="outside right upper", fontsize=8, title="variant")
     fig.suptitle(title)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight")
     plt.close(fig)
 
 
@@ -241,17 +244,22 @@ def write_cross_field_report(sweep_dir: str | Path, *, data_dir=None, runs=None)
     fields = sorted({r["field"] for r in runs})
     geometry = field_table(fields, data_dir=data_dir)
     df = _canonical_order(tidy_runs(runs, geometry))
-    df.to_csv(sweep_dir / "cross_field_runs.csv", index=False)
+    with atomic_path(sweep_dir / "cross_field_runs.csv") as tmp:
+        df.to_csv(tmp, index=False)
     summary = summarize_fields(df)
     summary["variant"] = summary["variant"].astype(df["variant"].dtype)  # the paper's order
-    summary.to_csv(sweep_dir / "cross_field_summary.csv", index=False)
+    with atomic_path(sweep_dir / "cross_field_summary.csv") as tmp:
+        summary.to_csv(tmp, index=False)
     trends = field_trends(summary)
-    trends.to_csv(sweep_dir / "cross_field_trends.csv", index=False)
+    with atomic_path(sweep_dir / "cross_field_trends.csv") as tmp:
+        trends.to_csv(tmp, index=False)
     effect = prior_effect(df)
-    effect.to_csv(sweep_dir / "cross_field_prior_effect.csv", index=False)
+    with atomic_path(sweep_dir / "cross_field_prior_effect.csv") as tmp:
+        effect.to_csv(tmp, index=False)
     effects = field_simple_effects(df)
     for name, table in effects.items():
-        table.to_csv(sweep_dir / f"cross_field_simple_effects_{name}.csv", index=False)
+        with atomic_path(sweep_dir / f"cross_field_simple_effects_{name}.csv") as tmp:
+            table.to_csv(tmp, index=False)
     factor_counts = _significant_fields(effects["mannwhitney"], acc_metric=ACCURACY)
 
     metrics = list(dict.fromkeys(df["metric"]))
@@ -292,11 +300,11 @@ def write_cross_field_report(sweep_dir: str | Path, *, data_dir=None, runs=None)
         model = fit_cost_model(records, load_sweep_records([sweep_dir]))
         walls = _pd_frame(records).groupby(["field", "n_neurons"])["wall_s"].agg(["count", "mean", "sum"])
         lines += ["## Cost (measured seconds per cell)\n", _md_table(walls.reset_index(), ".2f"),
-                  f"Cost model (benchmarks._cost_model) coefficients {tuple(round(c, 4) for c in model.coef)}, "
+                  f"Cost model (connectome_priors.benchmarks.sweep._cost_model) coefficients {tuple(round(c, 4) for c in model.coef)}, "
                   f"overhead {model.overhead_s:.1f} s, in-sample relative RMSE {model.rel_rmse:.2f}, "
                   f"{model.n_records} cells.\n"]
     report = sweep_dir / "report.md"
-    report.write_text("\n".join(lines))
+    write_text(report, "\n".join(lines))
     return report
 
 

@@ -3,7 +3,7 @@
 The unit of work is a *cell*: one field, one sign arm, one task and a group of variants, with all its seeds trained
 together in one compiled program. A sweep is the list of cells of ``fields x signs x tasks x variant groups``; every
 run inside a cell has an idempotent key ``(field, sign, task, variant, seed)`` and is stored (write-once, by the run
-store of :mod:`benchmarks._store`) in the ablation folder ``<out>/<sign>/<field>``. A cell is pending while any of
+store of :mod:`connectome_priors.benchmarks._run_store`) in the ablation folder ``<out>/<sign>/<field>``. A cell is pending while any of
 its runs is missing, and a partly written cell shrinks to the seeds still missing::
 
     >>> cells = plan_cells(["5_3_8"], SweepOptions(seeds=3, tasks=("Task1",), variants=("W",)))
@@ -18,10 +18,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from connectome_priors.benchmarks._run_store import RUN_STORE, variant_slug
+from connectome_priors.benchmarks._schema import QUICK, SIGNS, TASKS, AblationConfig
+from connectome_priors.benchmarks._variants import variant_names
+
 from ._cost_model import run_work
-from ._schema import QUICK, SIGNS, TASKS, AblationConfig
-from ._store import RUN_STORE, variant_slug
-from ._variants import variant_names
 
 VARIANTS: tuple[str, ...] = tuple(variant_names())  # the paper's eleven, canonical order
 
@@ -192,7 +193,7 @@ def field_sizes(fields: Iterable[str]) -> dict[str, int]:
 
 
 def ablation_sizes(options: SweepOptions) -> dict[str, int]:
-    """Training/validation/test trials per run, as :func:`benchmarks._ablation.config_from_sweep`
+    """Training/validation/test trials per run, as :func:`connectome_priors.benchmarks._ablation.config_from_sweep`
     will set them (the ablation's defaults, its ``QUICK`` sizes, then ``options.extra``)."""
     sizes = {k: int(getattr(AblationConfig, k)) for k in ("n_train", "n_val", "n_test")}
     if options.quick:
@@ -202,5 +203,5 @@ def ablation_sizes(options: SweepOptions) -> dict[str, int]:
 
 
 def sweep_work(options: SweepOptions) -> float:
-    """Work of one run of this sweep (:func:`benchmarks._cost_model.run_work`)."""
+    """Work of one run of this sweep (:func:`connectome_priors.benchmarks.sweep._cost_model.run_work`)."""
     return run_work(options.epochs, **ablation_sizes(options))

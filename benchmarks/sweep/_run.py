@@ -2,7 +2,7 @@
 
 Killed at any point and restarted, a sweep ends with every run present exactly once, whichever backend ran it: runs
 are written once at key-derived paths, and each executed cell and each sweep invocation leaves a record (wall
-seconds, sizes, host) that the cost model (:mod:`benchmarks._cost_model`) fits::
+seconds, sizes, host) that the cost model (:mod:`connectome_priors.benchmarks.sweep._cost_model`) fits::
 
     <out>/<sign>/<field>/...      per-run results (an ablation folder per field and arm)
     <out>/cells/<cell>.json       one record per executed cell
@@ -22,10 +22,22 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ._store import RUN_STORE, write_once
-from ._sweep_backends import BACKENDS, CellFn, CellOutcome, default_cell_fn, run_local, run_ray
-from ._sweep_plan import (Cell, RunKey, SweepOptions, ablation_sizes, field_dir, field_sizes, finished_runs,
-                          pending_cells, plan_cells, sweep_work)
+from connectome_priors.benchmarks._run_store import RUN_STORE, write_once
+
+from ._backends import BACKENDS, CellFn, CellOutcome, default_cell_fn, run_local, run_ray
+from ._plan import (
+    Cell,
+    RunKey,
+    SweepOptions,
+    ablation_sizes,
+    field_dir,
+    field_sizes,
+    finished_runs,
+    pending_cells,
+    plan_cells,
+    sweep_work,
+)
+
 
 @dataclasses.dataclass
 class SweepSummary:
@@ -49,7 +61,7 @@ def _record_cell(out_dir: Path, outcome: CellOutcome, options: SweepOptions, fie
         "n_neurons": field_sizes.get(cell.field),
         "wall_s": outcome.wall_s, "cpu_s": outcome.cpu_s, "load_1m": outcome.load_1m,
         "n_cpus": os.cpu_count(), "host": outcome.host, "pid": outcome.pid, "device": outcome.device,
-        "finished_at": _dt.datetime.now(_dt.timezone.utc).isoformat(), "error": outcome.error, **meta,
+        "finished_at": _dt.datetime.now(_dt.UTC).isoformat(), "error": outcome.error, **meta,
     }
     path = Path(out_dir) / "cells" / f"{cell.key}__{seeds_tag}.json"
     if not write_once(path, record):  # the same cell ran again (e.g. after a lost write): keep both
@@ -83,7 +95,7 @@ def prefetch_fields(fields: Iterable[str], data_dir: str | None = None) -> None:
 
 
 def _is_ablation_cell_fn(cell_fn) -> bool:
-    from benchmarks._ablation import run_cell  # noqa: PLC0415
+    from connectome_priors.benchmarks._ablation import run_cell  # noqa: PLC0415
 
     return cell_fn is run_cell
 
@@ -91,7 +103,7 @@ def _is_ablation_cell_fn(cell_fn) -> bool:
 def _claim_field_dirs(out_dir: Path, cells: Sequence[Cell], options: SweepOptions) -> None:
     """Stamp each per-field folder with the ablation's configuration (refusing a mismatch), so
     every ``<out>/<sign>/<field>`` is a complete ablation folder whichever backend fills it."""
-    from benchmarks import _ablation  # noqa: PLC0415
+    from connectome_priors.benchmarks import _ablation
 
     first = {}
     for c in cells:
@@ -136,7 +148,7 @@ def run_sweep(
         _claim_field_dirs(out_dir, cells, options)
     todo = pending_cells(cells, finished_runs(out_dir, fields, options.signs, store))
     sizes = field_sizes(fields)
-    started = _dt.datetime.now(_dt.timezone.utc)
+    started = _dt.datetime.now(_dt.UTC)
     meta = {"backend": backend, "sweep_started": started.isoformat()}
     t0 = time.perf_counter()
     summary = SweepSummary(len(cells), 0, 0, 0, [], 0.0)

@@ -1,6 +1,6 @@
 """Pickle-free storage of a parsed field: ``<stem>.npz`` (arrays) + ``<stem>.json`` (metadata).
 
-One format serves the embedded default fields (``connectome_priors/data/``) and the user cache
+One format serves the embedded default fields (``connectome_priors/fields/data/``) and the user cache
 of downloaded fields. The ``.npz`` is a plain zip of ``.npy`` arrays (numeric dtypes only, read
 with ``allow_pickle=False``), written deterministically (fixed zip timestamps, sorted keys), so
 rebuilding unchanged data gives the same bytes with the same zlib. The ``.json`` beside it
@@ -21,13 +21,13 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import uuid
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from connectome_priors._atomic import write_bytes
 
 from ._errors import FieldDataError
 
@@ -158,9 +158,8 @@ def metadata_bytes(meta: dict[str, Any]) -> bytes:
 def write(folder: Path, stem: str, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> dict[str, Any]:
     """Write ``<stem>.npz`` and ``<stem>.json`` into ``folder`` atomically; returns the metadata.
 
-    Each file is written to a temporary name in ``folder`` and moved into place with
-    ``os.replace``, the ``.json`` last; on any failure the temporary files are removed, so a
-    reader sees the old pair, the new pair, or (after a crash between the two moves) a
+    Each file goes through the atomic writer (:mod:`connectome_priors._atomic`), the ``.json``
+    last, so a reader sees the old pair, the new pair, or (after a crash between the two) a
     ``.json`` whose sha256 does not match the ``.npz``, which it refuses.
     """
     stored, encoding = encode(arrays)
@@ -169,20 +168,8 @@ def write(folder: Path, stem: str, arrays: dict[str, np.ndarray], meta: dict[str
                 arrays={"file": f"{stem}.npz", "size": len(data), "sha256": sha256_bytes(data)})
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    token = uuid.uuid4().hex
-    targets = [(folder / f"{stem}.npz", data), (folder / f"{stem}.json", metadata_bytes(meta))]
-    tmps = [path.with_name(f".{path.name}.{token}.tmp") for path, _ in targets]
-    try:
-        for tmp, (_, payload) in zip(tmps, targets):
-            with open(tmp, "wb") as fh:
-                fh.write(payload)
-                fh.flush()
-                os.fsync(fh.fileno())
-        for tmp, (path, _) in zip(tmps, targets):
-            os.replace(tmp, path)
-    finally:
-        for tmp in tmps:
-            tmp.unlink(missing_ok=True)
+    write_bytes(folder / f"{stem}.npz", data)
+    write_bytes(folder / f"{stem}.json", metadata_bytes(meta))  # last: it vouches for the .npz
     return meta
 
 

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._field import AXES, CONNECTOME_ATTRS, PAIR
+from ._load import AXES, CONNECTOME_ATTRS, PAIR
 
 NM_RESOLUTION = [1.0, 1.0, 1.0]
 

@@ -9,7 +9,7 @@ Where the files come from, in order:
    repository at the pinned commit), into the cache.
 
 (``load_field`` looks at the fields embedded in the package, already parsed, between 2 and 3:
-see :mod:`connectome_priors._field`. This module finds the published files themselves.)
+see :mod:`connectome_priors.fields._load`. This module finds the published files themselves.)
 
 Every file is checked against the size and sha256 in the registry shipped with the package
 before anything reads it, wherever it came from: the positions and spikes files are pickled
@@ -229,7 +229,7 @@ def fetch_field_files(
     """Paths of a field's published files, each verified against the registry's sha256.
 
     Reads ``data_dir``, else ``$CONNECTOME_PRIORS_DATA``, else the cache, else downloads
-    (see :mod:`connectome_priors._fetch`). Raises :class:`FieldDataError` for an unknown
+    (see :mod:`connectome_priors.fields._download`). Raises :class:`FieldDataError` for an unknown
     field, a missing file, or a file whose size or sha256 differs from the registry.
 
     Example::

@@ -1,7 +1,7 @@
-"""Fields shipped inside the package (``connectome_priors/data/``), usable offline.
+"""Fields shipped inside the package (``connectome_priors/fields/data/``), usable offline.
 
 The paper's canonical field 6_6_2 and the small 5_3_8 are embedded as parsed, pickle-free
-arrays (:mod:`connectome_priors._store` format), built from the published files by
+arrays (:mod:`connectome_priors.fields._cache` format), built from the published files by
 ``scripts/build_embedded.py`` (which calls :func:`build`). Each field's ``.json`` records
 where the data came from (repository, commit, URL of each file and its sha256), the licences,
 and the ``.npz``'s own sha256, checked before the arrays are read.
@@ -10,7 +10,6 @@ and the ``.npz``'s own sha256, checked before the arrays are read.
 from __future__ import annotations
 
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from . import _registry
@@ -45,7 +44,7 @@ CONTENTS = {
 
 def root():
     """The package's data folder (a Traversable; a Path for a normal install)."""
-    return resources.files("connectome_priors").joinpath("data")
+    return resources.files("connectome_priors.fields").joinpath("data")
 
 
 def fields() -> tuple[str, ...]:

@@ -1,10 +1,10 @@
 """Load one MICrONS imaging field as a labelled, verified ``xarray.Dataset``.
 
 Where a field comes from, in order: ``data_dir``; ``$CONNECTOME_PRIORS_DATA``; the fields
-embedded in the package (:mod:`connectome_priors._embedded`); the user cache of parsed fields;
-a download (:mod:`connectome_priors._fetch`). Published files are sha256-verified before any is
+embedded in the package (:mod:`connectome_priors.fields._embedded`); the user cache of parsed fields;
+a download (:mod:`connectome_priors.fields._download`). Published files are sha256-verified before any is
 read. Embedded fields and the parsed cache share one pickle-free format (``.npz`` + ``.json``,
-:mod:`connectome_priors._store`) whose ``.npz`` is checked against the sha256 in its ``.json``
+:mod:`connectome_priors.fields._cache`) whose ``.npz`` is checked against the sha256 in its ``.json``
 before it is read. A cache entry that cannot be read or does not match the registry is
 reported with a warning, deleted and rebuilt, never used; a cache that cannot be written costs
 one warning, never the verified field.
@@ -22,13 +22,13 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from . import _embedded, _fetch, _registry, _store
+from . import _cache, _download, _embedded, _registry
 from ._errors import FieldDataError
 
 VOXEL_SIZE_NM = (4.0, 4.0, 40.0)
 AXES = ("x", "y", "z")
-DATA_ENV = _fetch.DATA_ENV
-CACHE_FORMAT = _store.FORMAT_VERSION  # bump when the cached layout changes: older entries are then rebuilt
+DATA_ENV = _download.DATA_ENV
+CACHE_FORMAT = _cache.FORMAT_VERSION  # bump when the cached layout changes: older entries are then rebuilt
 PAIR = ("pre", "post")
 CONNECTOME_ATTRS = {"units": "synapses", "description": "EM synapse counts, rows presynaptic"}
 
@@ -116,7 +116,7 @@ def _read_connectome(field: str, name: str, path: Path, n: int) -> np.ndarray:
 
 def read_published(field: str, paths: dict[str, Path]) -> dict[str, np.ndarray]:
     """The parsed arrays of a field from its published files (already sha256-verified)."""
-    names = {role: pattern.format(f=field) for role, pattern in _fetch.REQUIRED_FILES.items()}
+    names = {role: pattern.format(f=field) for role, pattern in _download.REQUIRED_FILES.items()}
     root_ids = _read_ids(field, names["root_ids"], paths[names["root_ids"]], None)
     n = len(root_ids)
     if len(np.unique(root_ids)) != n:
@@ -178,12 +178,12 @@ def _dataset(field: str, arrays: dict[str, np.ndarray], source: str) -> xr.Datas
 
 
 def _cache_folder() -> Path:
-    return _fetch.cache_dir() / "fields"
+    return _download.cache_dir() / "fields"
 
 
 def _expected_hashes(field: str) -> dict[str, str | None]:
     files = _registry.field_files(field)
-    return {name: files[name].sha256 for name in sorted(_fetch.file_names(field))}
+    return {name: files[name].sha256 for name in sorted(_download.file_names(field))}
 
 
 def _check_arrays(field: str, name: str, arrays: dict[str, np.ndarray]) -> None:
@@ -199,7 +199,7 @@ def _check_arrays(field: str, name: str, arrays: dict[str, np.ndarray]) -> None:
 
 def _load_stored(field: str, folder, source: str) -> xr.Dataset:
     """A field from the ``.npz`` + ``.json`` pair in ``folder``, verified; else FieldDataError."""
-    arrays, meta = _store.read(folder, field, field)
+    arrays, meta = _cache.read(folder, field, field)
     name = f"{field}.json"
     try:
         stored = {file: entry.get("sha256") for file, entry in meta["source"]["files"].items()}
@@ -234,8 +234,8 @@ def _remove_cache_entry(field: str) -> None:
 
 
 def _write_cache(field: str, arrays: dict[str, np.ndarray]) -> None:
-    """Write the parsed field atomically (:func:`connectome_priors._store.write`)."""
-    _store.write(_cache_folder(), field, arrays, _embedded.metadata(field, _fetch.file_names(field), embedded=False))
+    """Write the parsed field atomically (:func:`connectome_priors.fields._cache.write`)."""
+    _cache.write(_cache_folder(), field, arrays, _embedded.metadata(field, _download.file_names(field), embedded=False))
     (_cache_folder() / f"{field}.nc").unlink(missing_ok=True)  # a format-1 entry is now obsolete
 
 
@@ -274,9 +274,9 @@ def load_field(field: str = "6_6_2", *, data_dir: str | os.PathLike | None = Non
         >>> ds.sizes["neuron"], ds.connectome.dtype      # doctest: +SKIP
         (42, dtype('int64'))
     """
-    _fetch.check_field(field)
-    if _fetch._local_root(field, data_dir) is not None:
-        paths, source = _fetch.locate_files(field, data_dir=data_dir)
+    _download.check_field(field)
+    if _download._local_root(field, data_dir) is not None:
+        paths, source = _download.locate_files(field, data_dir=data_dir)
         return _dataset(field, read_published(field, paths), source)
     if field in _embedded.fields():
         return _load_embedded(field)
@@ -287,11 +287,11 @@ def load_field(field: str = "6_6_2", *, data_dir: str | os.PathLike | None = Non
         except FieldDataError as exc:
             warnings.warn(f"{exc}; deleting the cache entry and rebuilding the field", RuntimeWarning, stacklevel=2)
             _remove_cache_entry(field)
-    paths, source = _fetch.locate_files(field)
+    paths, source = _download.locate_files(field)
     try:
         arrays = read_published(field, paths)
     except FieldDataError:
-        shutil.rmtree(_fetch.raw_cache(field), ignore_errors=True)  # leave nothing of a bad field behind
+        shutil.rmtree(_download.raw_cache(field), ignore_errors=True)  # leave nothing of a bad field behind
         raise
     ds = _dataset(field, arrays, source)
     try:
@@ -315,13 +315,13 @@ def load_spikes(field: str, *, data_dir: str | os.PathLike | None = None) -> lis
         >>> len(spikes), spikes[0].dtype                 # doctest: +SKIP
         (42, dtype('float64'))
     """
-    _fetch.check_field(field)
-    name = _fetch.SPIKES_FILE.format(f=field)
+    _download.check_field(field)
+    name = _download.SPIKES_FILE.format(f=field)
     entry = _registry.field_files(field).get(name)
     if entry is None:
         raise FieldDataError(field, name, "this field ships no spikes file (see list_fields().has_spikes)")
-    ids_name = _fetch.REQUIRED_FILES["root_ids"].format(f=field)
-    paths, _ = _fetch.locate_files(field, data_dir=data_dir, names=[name, ids_name])
+    ids_name = _download.REQUIRED_FILES["root_ids"].format(f=field)
+    paths, _ = _download.locate_files(field, data_dir=data_dir, names=[name, ids_name])
     n = len(_read_ids(field, ids_name, paths[ids_name], None))
     try:
         raw = np.load(paths[name], allow_pickle=True)  # sha256 verified above

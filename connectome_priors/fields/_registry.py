@@ -36,7 +36,7 @@ class RegistryEntry:
 @functools.cache
 def registry() -> dict[str, RegistryEntry]:
     """All registry entries keyed by ``<field>/<file>``."""
-    text = resources.files("connectome_priors").joinpath("registry.txt").read_text()
+    text = resources.files("connectome_priors.fields").joinpath("registry.txt").read_text()
     entries: dict[str, RegistryEntry] = {}
     for line in text.splitlines():
         line = line.strip()

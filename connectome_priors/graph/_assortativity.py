@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ._graph import adjacency
+from ._binary import adjacency
 
 
 def assortativity(A: np.ndarray) -> float:

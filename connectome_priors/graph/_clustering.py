@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._graph import adjacency as validated_adjacency
-
+from ._binary import adjacency as validated_adjacency
 
 _BYTE_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
 

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from ._graph import as_matrix
+from ._binary import as_matrix
 
 
 def weight_entropy(W: np.ndarray, *, absolute: bool = True, grid_points: int = 100) -> float:

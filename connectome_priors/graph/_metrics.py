@@ -75,8 +75,8 @@ import math
 import numpy as np
 
 from ._assortativity import assortativity
+from ._binary import as_matrix, graph_from_weights
 from ._entropy import weight_entropy
-from ._graph import as_matrix, graph_from_weights
 from ._modularity import modularity
 from ._small_world import small_world_sigma
 

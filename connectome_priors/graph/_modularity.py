@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from ._graph import adjacency
+from ._binary import adjacency
 
 
 def greedy_modularity_labels(A: np.ndarray) -> np.ndarray:

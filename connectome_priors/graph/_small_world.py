@@ -10,9 +10,9 @@ import math
 
 import numpy as np
 
+from ._binary import adjacency
 from ._clustering import clustering_and_efficiency
-from ._graph import adjacency
-from ._graph_nulls import null_clustering_and_efficiency
+from ._nulls import null_clustering_and_efficiency
 
 
 def small_world_sigma(

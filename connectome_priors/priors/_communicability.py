@@ -40,7 +40,7 @@ import scipy.linalg
 import xarray as xr
 from jax import lax
 
-from ._compat import compat_attrs
+from connectome_priors._compat import compat_attrs
 
 REFERENCE_EPSILON = 1e-10  # the published stand-in for a zero strength
 

@@ -24,7 +24,7 @@ from typing import Literal
 import numpy as np
 import xarray as xr
 
-from ._compat import compat_attrs
+from connectome_priors._compat import compat_attrs
 
 __all__ = ["functional_weights"]
 
@@ -42,7 +42,7 @@ def _as_field(field: xr.Dataset | str, data_dir: str | os.PathLike | None) -> xr
     if isinstance(field, xr.Dataset):
         return field
     if isinstance(field, str):
-        from ._field import load_field
+        from connectome_priors.fields._load import load_field
 
         return load_field(field, data_dir=data_dir)
     raise TypeError(f"field must be an xarray.Dataset or a field name like '6_6_2', got {type(field).__name__}")

@@ -33,7 +33,7 @@ import numpy as np
 import xarray as xr
 from scipy.spatial.distance import pdist, squareform
 
-from ._compat import compat_attrs
+from connectome_priors._compat import compat_attrs
 
 # MICrONS minnie65 voxel size: positions are stored in voxels of 4 x 4 x 40 nm.
 VOXEL_SIZE_UM = np.array([0.004, 0.004, 0.040])
@@ -123,7 +123,7 @@ def _as_field(field: xr.Dataset | str, data_dir) -> xr.Dataset:
     if isinstance(field, xr.Dataset):
         return field
     if isinstance(field, str):
-        from ._field import load_field
+        from connectome_priors.fields._load import load_field
 
         return load_field(field, data_dir=data_dir)
     raise TypeError(f"field must be an xarray.Dataset from load_field or a field id string, "

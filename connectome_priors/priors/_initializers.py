@@ -25,7 +25,8 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
-from ._compat import compat_attrs
+from connectome_priors._compat import compat_attrs
+
 from ._functional_init import (
     _as_field,
     _check_options,
@@ -244,7 +245,7 @@ class MICrONSInit(brainpy.init.Initializer, braintools.init.Initialization):
         self.metadata["diagonal_share"] = diagonal_share(w)
         return w
 
-    def with_seed(self, seed: int) -> "MICrONSInit":
+    def with_seed(self, seed: int) -> MICrONSInit:
         """A copy with a fixed ``seed`` (shares the loaded field); e.g. one per network."""
         if seed is None or isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {seed!r}")

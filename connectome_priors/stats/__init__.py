@@ -51,12 +51,12 @@ Example::
 
 from __future__ import annotations
 
-from ._stats_anova import RankAnova, anova_estimability, estimability_statement, rank_anova
-from ._stats_design import CANONICAL_VARIANTS, FACTOR_LEVELS, FACTORS, NONE_LEVEL, REQUIRED_COLUMNS, parse_variant
-from ._stats_intervals import summarize, t_interval
-from ._stats_paired import PAIRED_COLUMNS, one_factor_pairs, paired_comparisons
-from ._stats_rank_tests import holm
-from ._stats_simple_effects import ONLY_LEVEL, PAPER_METRIC_NAMES, simple_effects, to_paper_layout
+from ._anova import RankAnova, anova_estimability, estimability_statement, rank_anova
+from ._design import CANONICAL_VARIANTS, FACTOR_LEVELS, FACTORS, NONE_LEVEL, REQUIRED_COLUMNS, parse_variant
+from ._intervals import summarize, t_interval
+from ._paired import PAIRED_COLUMNS, one_factor_pairs, paired_comparisons
+from ._rank_tests import holm
+from ._simple_effects import ONLY_LEVEL, PAPER_METRIC_NAMES, simple_effects, to_paper_layout
 
 __all__ = [
     "CANONICAL_VARIANTS",

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._stats_design import FACTOR_LEVELS, FACTORS, NONE_LEVEL, check_frame, factor_frame, parse_variant
+from ._design import FACTOR_LEVELS, FACTORS, NONE_LEVEL, check_frame, factor_frame, parse_variant
 
 _FORMULA = "rank ~ C(w_variant) * C(d_variant) * C(c_variant)"
 _TERMS: tuple[tuple[str, ...], ...] = (

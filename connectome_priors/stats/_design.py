@@ -14,7 +14,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-# The paper's eleven variants in its order (the single list: benchmarks._variants builds its table from it).
+# The paper's eleven variants in its order (the single list: connectome_priors.benchmarks._variants builds its table from it).
 CANONICAL_VARIANTS: tuple[str, ...] = (
     "W*D*C", "WD*C", "WDC", "WD*", "WD", "W", "W*D*C*", "WD*C*", "W*DC*", "W!D*C", "W!D*C*",
 )

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._stats_design import check_frame, finite, variant_order
+from ._design import check_frame, finite, variant_order
 
 
 def t_interval(x, confidence: float = 0.95) -> tuple[float, float]:

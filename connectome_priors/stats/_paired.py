@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._stats_design import FACTORS, check_frame, is_factorial, parse_variant, variant_order
-from ._stats_intervals import t_interval
-from ._stats_rank_tests import holm
+from ._design import FACTORS, check_frame, is_factorial, parse_variant, variant_order
+from ._intervals import t_interval
+from ._rank_tests import holm
 
 PAIRED_COLUMNS: tuple[str, ...] = (
     "task", "metric", "a", "b", "n", "mean_a", "mean_b", "mean_diff", "diff_lo", "diff_hi",

@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from ._stats_design import FACTORS, NONE_LEVEL, check_frame, factor_frame, finite, level_key
-from ._stats_rank_tests import holm, kruskal, mannwhitney
+from ._design import FACTORS, NONE_LEVEL, check_frame, factor_frame, finite, level_key
+from ._rank_tests import holm, kruskal, mannwhitney
 
 ONLY_LEVEL = "(only level)"
 # the reference analysis notebooks' metric spellings (sic: "assortivity")

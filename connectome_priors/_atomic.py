@@ -1,0 +1,103 @@
+"""The one atomic writer: every file the project writes goes through it.
+
+A file is written to a temporary name unique to this write, in the target's own folder (so the
+final rename never crosses a file system), flushed to disk (``fsync``), then renamed over the
+target (``os.replace``, atomic on POSIX and Windows); on any failure the temporary file is
+removed. A reader therefore sees the old file or the whole new one, never a half-written one,
+and two writers of the same file never share a temporary name. New files get the mode the
+user's umask gives (``0o666 & ~umask``), like ``open(path, "w")``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+
+def _temp_name(path: Path) -> Path:
+    # keep the suffix: writers that infer the format from the name (matplotlib) still see ".png"
+    return path.with_name(f".{path.stem}.{uuid.uuid4().hex[:12]}.tmp{path.suffix}")
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # e.g. Windows: folders cannot be opened; the rename is still atomic
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; when the block ends cleanly, move it onto ``path``.
+
+    For writers that open the file themselves (``Dataset.to_netcdf``, ``Figure.savefig``,
+    ``DataFrame.to_csv``). The folder must exist.
+
+    Args:
+        path: the final file.
+
+    Yields:
+        The temporary path to write (same folder and suffix as ``path``, not yet created).
+
+    Raises:
+        FileNotFoundError: the block wrote nothing at the temporary path.
+        OSError: the folder does not exist or the rename failed (the temporary file is removed).
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> with atomic_path(folder / "a.txt") as tmp:
+        ...     _ = tmp.write_text("done")
+        >>> (folder / "a.txt").read_text(), sorted(p.name for p in folder.iterdir())
+        ('done', ['a.txt'])
+    """
+    path = Path(path)
+    tmp = _temp_name(path)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as fh:  # the writer may not have synced: make the bytes durable first
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_folder(path.parent)
+
+
+def write_bytes(path: str | os.PathLike, data: bytes, *, mkdir: bool = False) -> Path:
+    """Write ``data`` to ``path`` atomically (see the module docstring); returns ``path``.
+
+    Args:
+        path: the final file; its folder must exist unless ``mkdir``.
+        data: the complete contents.
+        mkdir: create the folder (and its parents) first.
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
+
+    Raises:
+        OSError: the folder is missing or not writable (nothing is left behind).
+    """
+    path = Path(path)
+    if mkdir:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+    return path
+
+
+def write_text(path: str | os.PathLike, text: str, *, mkdir: bool = False) -> Path:
+    """Write ``text`` as UTF-8 with the newlines as given (no platform translation); returns ``path``."""
+    return write_bytes(path, text.encode("utf-8"), mkdir=mkdir)

@@ -1,0 +1,12 @@
+"""Priors from a field: soma geometry, communicability, the functional init, ``MICrONSInit``,
+Dale's law and surrogate fields (geometry and the functional init are JAX-free; imported on use)."""
+
+from connectome_priors._lazy import attach
+
+__getattr__, __dir__, __all__ = attach(__name__, {
+    **dict.fromkeys(["distance_matrix", "grid_positions", "lattice_shape"], "._geometry"),
+    **dict.fromkeys(["communicability", "empirical_communicability"], "._communicability"),
+    "functional_weights": "._functional_init",
+    "MICrONSInit": "._initializers",
+    "surrogate_field": "._surrogate",
+})

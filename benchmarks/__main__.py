@@ -1,15 +1,18 @@
 """``python -m connectome_priors <command>``: the project's benchmark commands.
 
-* ``claim``    -- the main job: the paper's Go/NoGo claim tested at full protocol (``connectome_priors.benchmarks._claim``).
+* ``claim``    -- the main job: the paper's Go/NoGo claim tested at full protocol
+(``connectome_priors.benchmarks._claim``).
 * ``ablation`` -- the paper's ablation (11 variants x 3 tasks x seeds) with report; resumable.
 * ``report``   -- (re)write the report of an ablation folder from its stored runs.
 * ``compare``  -- several ablation folders (compat / default / controls, both arms) side by side.
 * ``perf``     -- time one training step (``connectome_priors.benchmarks._perf``).
 * ``sweep``    -- the ablation over many fields, locally or on Ray (``connectome_priors.benchmarks.sweep._cli``).
-* ``evidence`` -- committed run records -> docs/results and docs/reproduction.md, byte for byte (``connectome_priors.benchmarks.evidence._cli``).
+* ``evidence`` -- committed run records -> docs/results and docs/reproduction.md, byte for byte
+(``connectome_priors.benchmarks.evidence._cli``).
 
 A command is one row of :data:`COMMANDS`: its ``module:function`` (``function(argv) -> exit status``, imported only
-when the command runs) and its one-line help. The parsers live with the commands (``connectome_priors.benchmarks._cli`` and the
+when the command runs) and its one-line help. The parsers live with the commands (``connectome_priors.benchmarks._cli``
+and the
 command modules). Example::
 
     python -m connectome_priors ablation --quick --out results/quick
@@ -23,21 +26,23 @@ import sys
 from collections.abc import Sequence
 
 # name -> (module:function taking argv and returning the exit status, one-line help)
+_B = "connectome_priors.benchmarks"
 COMMANDS: dict[str, tuple[str, str]] = {
-    "claim": ("connectome_priors.benchmarks._claim:main", "the main job: the paper's Go/NoGo claim (W*D*C vs W vs diagonal-only) at "
-                                        "full protocol, with a verdict"),
-    "ablation": ("connectome_priors.benchmarks._cli:ablation_main",
+    "claim": (f"{_B}._claim:main",
+              "the main job: the paper's Go/NoGo claim (W*D*C vs W vs diagonal-only) at full protocol, with a verdict"),
+    "ablation": (f"{_B}._cli:ablation_main",
                  "the paper's ablation: 11 variants x 3 tasks x seeds, with report (resumable)"),
-    "report": ("connectome_priors.benchmarks._cli:report_main",
+    "report": (f"{_B}._cli:report_main",
                "rewrite the report (netCDF, CSVs, figures, report.md) of an ablation folder"),
-    "compare": ("connectome_priors.benchmarks._cli:compare_main",
+    "compare": (f"{_B}._cli:compare_main",
                 "one table of several ablation folders side by side (e.g. compat vs default vs controls)"),
-    "perf": ("connectome_priors.benchmarks._perf:main", "time one training step (plain / communicability, single / vmapped seeds)"),
-    "sweep": ("connectome_priors.benchmarks.sweep._cli:main", "the ablation across fields, local or on Ray (resumable)"),
-    "evidence": ("connectome_priors.benchmarks.evidence._cli:main", "export run stores as committed records; rebuild docs/results and "
-                                              "docs/reproduction.md from them (export | rebuild | check | import)"),
+    "perf": (f"{_B}._perf:main", "time one training step (plain / communicability, single / vmapped seeds)"),
+    "sweep": (f"{_B}.sweep._cli:main", "the ablation across fields, local or on Ray (resumable)"),
+    "evidence": (f"{_B}.evidence._cli:main", "export run stores as committed records; rebuild docs/results and "
+                                             "docs/reproduction.md from them (export | rebuild | check | import)"),
 }
-# commands that compile with XLA: their compilations persist across runs (connectome_priors.benchmarks._cli.enable_compilation_cache)
+# commands that compile with XLA: their compilations persist across runs
+# (connectome_priors.benchmarks._cli.enable_compilation_cache)
 COMPILING = ("ablation", "sweep", "claim")
 
 

@@ -15,7 +15,8 @@ flight (``--seeds-per-call`` bounds it to that many runs).
 
 Layout of ``--out``: the run store (``config.json``, ``runs/<task>/<variant-slug>/seed_0000.{json,npz}``;
 :mod:`connectome_priors.benchmarks._run_store`) and the report (``ablation.nc``, ``csv/``, ``figures/``, ``report.md``;
-:mod:`connectome_priors.benchmarks.report._write`). The configuration and its hash are :mod:`connectome_priors.benchmarks._schema`.
+:mod:`connectome_priors.benchmarks.report._write`). The configuration and its hash are
+:mod:`connectome_priors.benchmarks._schema`.
 
 Example (a tiny real run; see ``python -m connectome_priors ablation --help``)::
 
@@ -35,6 +36,11 @@ from typing import Any
 
 import numpy as np
 
+from connectome_priors.fields import load_field
+from connectome_priors.graph import graph_metrics
+from connectome_priors.priors import MICrONSInit, distance_matrix, empirical_communicability, surrogate_field
+from connectome_priors.regularizers import communicability_cost, communicability_emd, l1, wiring_cost
+
 from ._run_store import RUN_STORE, check_stored_runs, claim_out_dir
 from ._schema import GRAPH_METRICS, QUICK, TASK_NAMES, AblationConfig, run_key
 from ._variants import Variant, get_variant
@@ -47,27 +53,24 @@ class FieldPriors:
     """The field and its priors, each computed once per process and shared by all variants."""
 
     def __init__(self, config: AblationConfig):
-        import connectome_priors as cp
 
         self.config = config
-        self.field = cp.load_field(config.field, data_dir=config.data_dir)
+        self.field = load_field(config.field, data_dir=config.data_dir)
         self.n = int(self.field.sizes["neuron"])
         self._cache: dict[str, Any] = {}
 
     def distance(self, kind: str) -> np.ndarray:
         key = f"D:{kind}"
         if key not in self._cache:
-            import connectome_priors as cp
 
-            d = cp.distance_matrix(self.field, kind=kind, reference_compat=self.config.reference_compat)
+            d = distance_matrix(self.field, kind=kind, reference_compat=self.config.reference_compat)
             self._cache[key] = np.asarray(getattr(d, "values", d), np.float32)
         return self._cache[key]
 
     def c_emp(self) -> np.ndarray:
         if "C_emp" not in self._cache:
-            import connectome_priors as cp
 
-            c = cp.empirical_communicability(self.field, reference_compat=self.config.reference_compat)
+            c = empirical_communicability(self.field, reference_compat=self.config.reference_compat)
             self._cache["C_emp"] = np.asarray(getattr(c, "values", c), np.float32)
         return self._cache["C_emp"]
 
@@ -81,8 +84,6 @@ def build_prior(variant: Variant | str, priors: FieldPriors) -> tuple[Any, list[
     """
     import jax.numpy as jnp
 
-    import connectome_priors as cp
-
     v = get_variant(variant) if isinstance(variant, str) else variant
     cfg = priors.config
     rc = cfg.reference_compat
@@ -90,34 +91,33 @@ def build_prior(variant: Variant | str, priors: FieldPriors) -> tuple[Any, list[
     if v.distance is not None:
         D = jnp.asarray(priors.distance(v.distance))
         if v.penalty == "comm":
-            regs.append(functools.partial(cp.communicability_cost, D=D, lam=cfg.lam, reference_compat=rc))
+            regs.append(functools.partial(communicability_cost, D=D, lam=cfg.lam, reference_compat=rc))
         else:
-            regs.append(functools.partial(cp.wiring_cost, D=D, lam=cfg.lam))
+            regs.append(functools.partial(wiring_cost, D=D, lam=cfg.lam))
             if v.penalty == "emd":
                 c_emp = jnp.asarray(priors.c_emp())
-                regs.append(functools.partial(cp.communicability_emd, C_emp=c_emp, lam_emd=cfg.lam_emd,
+                regs.append(functools.partial(communicability_emd, C_emp=c_emp, lam_emd=cfg.lam_emd,
                                               reference_compat=rc))
     else:
-        regs.append(functools.partial(cp.l1, lam=cfg.lam, reference_compat=rc))
+        regs.append(functools.partial(l1, lam=cfg.lam, reference_compat=rc))
     return _initializer(v, priors), regs
 
 
 def _initializer(v: Variant, priors: FieldPriors) -> Any:
     """``None`` (orthogonal, Keras' default) or an object/callable giving W_rec per seed."""
-    import connectome_priors as cp
 
     cfg = priors.config
     if v.init == "orthogonal":
         return None
     common = dict(measure=cfg.measure, reference_compat=cfg.reference_compat)
     if v.init == "functional":
-        return cp.MICrONSInit(priors.field, diagonal="keep", **common)
+        return MICrONSInit(priors.field, diagonal="keep", **common)
     if v.init == "permuted":
-        return cp.MICrONSInit(priors.field, diagonal="keep", permute="nodes", **common)
+        return MICrONSInit(priors.field, diagonal="keep", permute="nodes", **common)
     if v.init == "diagonal_only":
-        return cp.MICrONSInit(priors.field, diagonal="only", **common)
+        return MICrONSInit(priors.field, diagonal="only", **common)
     if v.init == "functional_nodiag":
-        return cp.MICrONSInit(priors.field, diagonal="zero", **common)
+        return MICrONSInit(priors.field, diagonal="zero", **common)
     if v.init == "surrogate":
         return _SurrogateInit(priors.field, priors.n, common)
     raise ValueError(f"variant {v.name!r}: unknown init {v.init!r}")
@@ -130,10 +130,9 @@ class _SurrogateInit:
         self.field, self.n, self.common = field, n, dict(common)
 
     def __call__(self, seed: int) -> np.ndarray:
-        import connectome_priors as cp
 
-        surrogate = cp.surrogate_field(self.n, seed=int(seed), like=self.field)
-        init = cp.MICrONSInit(surrogate, diagonal="keep", **self.common)
+        surrogate = surrogate_field(self.n, seed=int(seed), like=self.field)
+        init = MICrONSInit(surrogate, diagonal="keep", **self.common)
         return np.asarray(init.with_seed(int(seed))((self.n, self.n)))
 
     def __repr__(self) -> str:
@@ -145,7 +144,6 @@ class _SurrogateInit:
 
 
 def _graph_metrics(w: np.ndarray, reference_compat: bool) -> dict[str, float]:
-    from connectome_priors import graph_metrics
 
     # The random nulls depend only on N and the edge count: one fixed null seed lets every run
     # share them (cached), instead of drawing 1000 null graphs again per run seed.
@@ -329,7 +327,8 @@ def config_from_sweep(cell: Any, options: Any) -> AblationConfig:
 
 
 def run_cell(cell: Any, out_dir: Path, options: Any) -> list[dict[str, Any]]:
-    """The sweep's cell function (``connectome_priors.benchmarks.sweep._run``): train every variant of ``cell``, return the runs.
+    """The sweep's cell function (``connectome_priors.benchmarks.sweep._run``): train every variant of ``cell``, return
+    the runs.
 
     The sweep driver writes the returned runs (through :data:`RUN_STORE`) as the cell finishes.
     """

@@ -1,6 +1,7 @@
 """The benchmark commands' argument parsers and their ``main`` functions (``python -m connectome_priors <command>``).
 
-Each command is a ``*_main(argv) -> int`` (the exit status); ``connectome_priors.benchmarks.__main__`` maps command names to them.
+Each command is a ``*_main(argv) -> int`` (the exit status); ``connectome_priors.benchmarks.__main__`` maps command
+names to them.
 Heavy modules (JAX, the models, matplotlib) are imported inside the command that needs them.
 """
 
@@ -12,7 +13,9 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from ._schema import QUICK, AblationConfig
+from connectome_priors._protocol import PAPER
+
+from ._schema import PAPER_SEEDS, QUICK, AblationConfig
 from ._variants import parse_variants
 
 T = TypeVar("T")
@@ -46,8 +49,9 @@ def ablation_parser() -> argparse.ArgumentParser:
                     "Rerunning the same command resumes.")
     a = p.add_argument
     a("--field", default="6_6_2", help="MICrONS field id (default 6_6_2, the paper's)")
-    a("--seeds", type=int, default=None, help=f"seeds 0..k-1 per variant (default 20; --quick {QUICK['seeds']})")
-    a("--epochs", type=int, default=None, help=f"epochs per run (default 10; --quick {QUICK['epochs']})")
+    a("--seeds", type=int, default=None,
+      help=f"seeds 0..k-1 per variant (default {PAPER_SEEDS}; --quick {QUICK['seeds']})")
+    a("--epochs", type=int, default=None, help=f"epochs per run (default {PAPER.epochs}; --quick {QUICK['epochs']})")
     a("--tasks", default="1,2,3", help="tasks in the paper's numbering: 1 One-Choice Inference, "
                                        "2 Perceptual Decision-Making, 3 Go/NoGo (default 1,2,3)")
     a("--variants", default=None, help="comma-separated subset of variant names (default: all)")
@@ -62,9 +66,9 @@ def ablation_parser() -> argparse.ArgumentParser:
     a("--quick", action="store_true",
       help=f"a small but real run: {QUICK['seeds']} seeds, {QUICK['epochs']} epochs, "
            f"{QUICK['n_train']} training trials (overridable)")
-    a("--n-train", type=int, default=None, help="training trials per run (default 5120)")
-    a("--n-val", type=int, default=None, help="validation trials (default 2560)")
-    a("--n-test", type=int, default=None, help="held-out test trials (default 2560)")
+    a("--n-train", type=int, default=None, help=f"training trials per run (default {PAPER.n_train})")
+    a("--n-val", type=int, default=None, help=f"validation trials (default {PAPER.n_val})")
+    a("--n-test", type=int, default=None, help=f"held-out test trials (default {PAPER.n_test})")
     a("--seeds-per-call", type=int, default=None,
       help="train at most this many seeds per compiled call (default: all seeds of a cell at once; "
            "smaller loses less on Ctrl-C)")
@@ -87,16 +91,16 @@ def config_from_args(args: argparse.Namespace):
             return value
         return QUICK[name] if args.quick and name in QUICK else default
 
-    n_seeds = pick(args.seeds, "seeds", 20)
+    n_seeds = pick(args.seeds, "seeds", PAPER_SEEDS)
     if n_seeds < 1:
         raise ValueError("--seeds must be >= 1")
     variants = [v.name for v in parse_variants(args.variants, controls=args.controls)]
     return AblationConfig(
-        field=args.field, seeds=tuple(range(n_seeds)), epochs=pick(args.epochs, "epochs", 10),
+        field=args.field, seeds=tuple(range(n_seeds)), epochs=pick(args.epochs, "epochs", PAPER.epochs),
         tasks=args.tasks, variants=tuple(variants), sign=args.sign, functional=args.functional,
         reference_compat=args.reference_compat,
-        n_train=pick(args.n_train, "n_train", 5120), n_val=pick(args.n_val, "n_val", 2560),
-        n_test=pick(args.n_test, "n_test", 2560), data_dir=args.data_dir,
+        n_train=pick(args.n_train, "n_train", PAPER.n_train), n_val=pick(args.n_val, "n_val", PAPER.n_val),
+        n_test=pick(args.n_test, "n_test", PAPER.n_test), data_dir=args.data_dir,
         seeds_per_call=args.seeds_per_call, save_weights=not args.no_weights, quick=args.quick,
         model=args.model)
 
@@ -174,7 +178,7 @@ def enable_compilation_cache() -> None:
         return
     import jax
 
-    from connectome_priors import cache_dir
+    from connectome_priors.fields import cache_dir
 
     path = setting or str(cache_dir() / "jax-compilation")
     jax.config.update("jax_compilation_cache_dir", path)

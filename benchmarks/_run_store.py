@@ -128,7 +128,8 @@ def claim_out_dir(out_dir: Path, config: AblationConfig) -> None:
                 f"{out_dir} holds runs of another configuration (differences, stored -> requested: "
                 f"{diff}); pick another --out, or delete the folder to start over")
         return
-    payload = {**config.to_json(), "identity": config.identity(), "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    payload = {**config.to_json(), "identity": config.identity(), "created": created}
     write_bytes(path, json.dumps(payload, indent=1, default=json_default).encode(), mkdir=True)
 
 

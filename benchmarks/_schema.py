@@ -1,7 +1,9 @@
 """What a run is: tasks, metrics, the configuration that makes runs comparable, and its hash.
 
-The one module the runner (:mod:`connectome_priors.benchmarks._ablation`), the run store (:mod:`connectome_priors.benchmarks._run_store`), the report
-(:mod:`connectome_priors.benchmarks.report._write`) and the sweep read for these constants. :meth:`AblationConfig.config_hash` names a
+The one module the runner (:mod:`connectome_priors.benchmarks._ablation`), the run store
+(:mod:`connectome_priors.benchmarks._run_store`), the report
+(:mod:`connectome_priors.benchmarks.report._write`) and the sweep read for these constants.
+:meth:`AblationConfig.config_hash` names a
 configuration in every stored ``config.json`` and run: its hashed fields, their JSON form and the hash function must
 not change, or stores written before stop resuming (``tests/test_ablation.py`` pins known values).
 
@@ -17,9 +19,11 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from connectome_priors import GRAPH_METRIC_NAMES
+from connectome_priors._protocol import PAPER, Protocol
+from connectome_priors._protocol import QUICK as QUICK_PROTOCOL
+from connectome_priors.graph import GRAPH_METRIC_NAMES
 
-from ._variants import FUNCTIONAL_MEASURES, LAM, LAM_EMD, get_variant, variant_names
+from ._variants import FUNCTIONAL_MEASURES, get_variant, variant_names
 
 PROTOCOL_VERSION = 1  # bump when a change makes stored runs incomparable
 TASKS = ("Task1", "Task2", "Task3")
@@ -36,7 +40,9 @@ RUN_METRICS = (
 # Per-epoch series stored in every run's ``history`` (models.train's metrics)
 HISTORY_KEYS = ("train_acc", "train_loss", "train_penalty", "val_acc", "val_loss", "test_acc",
                 "test_loss", "penalty")
-QUICK = {"seeds": 2, "epochs": 2, "n_train": 1280, "n_val": 512, "n_test": 512}
+PAPER_SEEDS = 20  # seeds per cell of the paper's tables
+# ``--quick``: 2 seeds at the small protocol (:data:`connectome_priors._protocol.QUICK`)
+QUICK = {"seeds": 2, **{k: getattr(QUICK_PROTOCOL, k) for k in ("epochs", "n_train", "n_val", "n_test")}}
 # accuracy of the best solver that ignores the past (see docs/reference_protocol.md, Tasks)
 NO_MEMORY_ACCURACY = {"Task1": 0.625, "Task2": 0.5, "Task3": 0.5}
 
@@ -60,25 +66,26 @@ def parse_tasks(text: str | Sequence[str]) -> tuple[str, ...]:
 class AblationConfig:
     """Everything that defines an ablation run (JSON-serializable).
 
-    The defaults are the paper's protocol: field 6_6_2, 20 seeds, 10 epochs of 5120 trials in
-    batches of 128, Adam 1e-3, λ = 0.3, λ_EMD = 0.1, corr⊙STTC functional init.
+    The defaults are the paper's: field 6_6_2, 20 seeds, corr⊙STTC functional init and the training
+    protocol :data:`connectome_priors._protocol.PAPER` (whose fields are flattened here, so that the
+    stored ``config.json`` files and the hash keep their form); :attr:`protocol` gives it back.
     """
 
     field: str = "6_6_2"
-    seeds: tuple[int, ...] = tuple(range(20))
-    epochs: int = 10
+    seeds: tuple[int, ...] = tuple(range(PAPER_SEEDS))
+    epochs: int = PAPER.epochs
     tasks: tuple[str, ...] = TASKS
     variants: tuple[str, ...] = tuple(variant_names())
     sign: str = "free"
     functional: str = "corr"
     reference_compat: bool = False
-    n_train: int = 5120
-    n_val: int = 2560
-    n_test: int = 2560
-    batch_size: int = 128
-    lr: float = 1e-3
-    lam: float = LAM
-    lam_emd: float = LAM_EMD
+    n_train: int = PAPER.n_train
+    n_val: int = PAPER.n_val
+    n_test: int = PAPER.n_test
+    batch_size: int = PAPER.batch_size
+    lr: float = PAPER.lr
+    lam: float = PAPER.lam
+    lam_emd: float = PAPER.lam_emd
     data_dir: str | None = None
     seeds_per_call: int | None = None
     save_weights: bool = True
@@ -95,16 +102,11 @@ class AblationConfig:
         object.__setattr__(self, "variants", tuple(get_variant(v).name for v in self.variants))
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):
             raise ValueError(f"seeds must be distinct and non-empty, got {self.seeds}")
-        for name in ("epochs", "n_train", "n_val", "n_test", "batch_size"):
-            value = getattr(self, name)
-            if int(value) != value or int(value) < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value}")
-            object.__setattr__(self, name, int(value))  # 5120.0 / np.int64 hash like 5120
-        for name in ("lr", "lam", "lam_emd"):
-            object.__setattr__(self, name, float(getattr(self, name)))
+        # validated (and normalised: 5120.0 / np.int64 hash like 5120) by the one Protocol
+        protocol = Protocol(**{name: _number(getattr(self, name)) for name in _PROTOCOL_FIELDS})
+        for name in _PROTOCOL_FIELDS:
+            object.__setattr__(self, name, getattr(protocol, name))
         object.__setattr__(self, "reference_compat", bool(self.reference_compat))
-        if self.n_train < self.batch_size:
-            raise ValueError(f"n_train={self.n_train} is smaller than batch_size={self.batch_size}")
         if self.seeds_per_call is not None and self.seeds_per_call < 1:
             raise ValueError(f"seeds_per_call must be >= 1, got {self.seeds_per_call}")
         if self.model is not None:
@@ -138,8 +140,21 @@ class AblationConfig:
         return d
 
     @property
+    def protocol(self) -> Protocol:
+        """The training protocol of these runs."""
+        return Protocol(**{name: getattr(self, name) for name in _PROTOCOL_FIELDS})
+
+    @property
     def measure(self) -> str:
         return FUNCTIONAL_MEASURES[self.functional]
+
+
+_PROTOCOL_FIELDS = tuple(f.name for f in dataclasses.fields(Protocol))
+
+
+def _number(value: Any) -> Any:
+    """numpy scalars as Python numbers (Protocol accepts int and float)."""
+    return value.item() if hasattr(value, "item") and not isinstance(value, (int, float)) else value
 
 
 def run_key(config: AblationConfig, variant: str, task: str, seed: int) -> str:

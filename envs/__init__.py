@@ -4,7 +4,8 @@
 * ``Task2-v0`` = ``PerceptualDecisionMaking-v0``: fixation 1, stimulus 30, delay 10 (T = 41), 3 inputs, 2 classes
 * ``Task3-v0`` = ``GoNoGo-v0``: fixation 5, stimulus 20, delay 10, decision 5 (T = 40), 3 inputs, 2 classes
 
-The label is read out at the last step. All ids live in the ``cortex`` namespace (``gym.make("cortex/Task1-v0")``) and are registered by a
+The label is read out at the last step. All ids live in the ``cortex`` namespace (``gym.make("cortex/Task1-v0")``) and
+are registered by a
 ``gymnasium.envs`` entry point on ``import gymnasium`` and again (idempotently) on ``import connectome_priors.envs``.
 This module imports nothing heavy: the environments (neurogym) and the batches load on first use.
 

@@ -58,7 +58,8 @@ def make_dataset(
     """Trials ``first_trial .. first_trial + n_trials - 1`` of the seeded trial stream of ``task``.
 
     Trial ``i`` depends only on ``(seed, i, task_kwargs)``: its key is
-    ``mix(base(seed) + (i + 1) * GAMMA)`` (SplitMix64, see ``connectome_priors.envs._counter_rng``), so the same seed gives
+    ``mix(base(seed) + (i + 1) * GAMMA)`` (SplitMix64, see ``connectome_priors.envs._counter_rng``), so the same seed
+    gives
     the same batch, a longer batch starts with the shorter one, and different seeds give different
     trials. ``env.reset(seed=seed)`` makes an environment of the same task start the same stream: its
     k-th trial after the reset is trial k here. Built with array operations only (no loop over trials

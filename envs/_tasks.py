@@ -148,7 +148,8 @@ class OneChoiceInference(CortexTrialEnv):
     """Task 1, one-choice inference (Achterberg et al. 2023): goal 20 -> delay 10 -> choices 20 steps.
 
     8 inputs (goal 7/9/17/19 one-hot, then moves l/u/r/d), 4 classes (l, u, r, d); actions
-    0 = fixate, 1..4 = move. See ``connectome_priors.envs._trials.OneChoiceTrials`` for the mazes and ``connectome_priors.envs._tasks`` for
+    0 = fixate, 1..4 = move. See ``connectome_priors.envs._trials.OneChoiceTrials`` for the mazes and
+    ``connectome_priors.envs._tasks`` for
     the reward and seeding rules.
     """
 

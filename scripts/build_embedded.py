@@ -20,7 +20,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # build from this checkout, not from an installed copy
 
-from connectome_priors.fields import _embedded, _embedded_build
+from connectome_priors.fields import _embedded, _embedded_build  # noqa: E402 - after the sys.path line
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,7 +24,8 @@ def test_model_enters_the_config_hash_only_when_set():
     assert mine.to_json()["model"] == EXAMPLE
 
 
-@pytest.mark.parametrize("bad", ["connectome_priors.models.examples", ":rnncell_net", "connectome_priors.models.examples:"])
+@pytest.mark.parametrize("bad", ["connectome_priors.models.examples", ":rnncell_net",
+                                 "connectome_priors.models.examples:"])
 def test_model_must_be_an_import_path(bad):
     with pytest.raises(ValueError, match="must be an import path 'package.module:factory'"):
         schema.AblationConfig(model=bad)

@@ -1,14 +1,15 @@
-"""Architecture rules (docs/architecture.md): no import cycles between the project's modules, no module over
-450 lines, and the data, graph-metric and statistics layer works without JAX.
+"""Architecture rules (docs/architecture.md): one import name, no import cycles between the project's modules,
+imports only downward along the flow, and the data, graph-metric and statistics layer works without JAX.
 
 The import graph is read with the standard library's ``ast`` from the source files (nothing is imported):
 every ``import x`` / ``from x import y`` anywhere in a module -- at the top, inside functions (lazy imports) and
 under ``if TYPE_CHECKING`` -- is an edge, with relative imports resolved against the module's package. A lazy
 import is still a dependency: it only postpones the cycle to the first call. ``from pkg import name`` is an edge to
-the submodule ``pkg.name`` when that is a module of the project, else to ``pkg`` itself. Imports by string
-(``importlib.import_module`` in ``connectome_priors.__init__``'s lazy ``_EXPORTS`` table and in
-``connectome_priors.benchmarks.__main__``'s command table) are not seen; both tables point from a package's front door down into
-its own modules, which never import the front door back by string.
+the submodule ``pkg.name`` when that is a module of the project, else to ``pkg`` itself. Modules are named as
+installed: the repository's ``envs/``, ``models/`` and ``benchmarks/`` folders are ``connectome_priors.envs``,
+``.models`` and ``.benchmarks``. Imports by string (the lazy tables of ``connectome_priors._lazy.attach`` and the
+command table of ``connectome_priors.benchmarks.__main__``) are not seen; they point from a package's front door
+down into its own modules, which never import the front door back by string.
 """
 
 from __future__ import annotations
@@ -22,19 +23,20 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("connectome_priors", "envs", "models", "benchmarks")
-MAX_LINES = 450
+# repository folder -> its installed package (pyproject.toml [tool.setuptools.package-dir])
+FOLDERS = {"connectome_priors": "connectome_priors", "envs": "connectome_priors.envs",
+           "models": "connectome_priors.models", "benchmarks": "connectome_priors.benchmarks"}
 
 
 def project_modules() -> dict[str, Path]:
-    """Dotted module name -> file, for every ``.py`` file of the project's packages."""
+    """Installed dotted module name -> file, for every ``.py`` file of the project's packages."""
     modules = {}
-    for package in PACKAGES:
-        for path in sorted((ROOT / package).rglob("*.py")):
-            parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    for folder, package in FOLDERS.items():
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            parts = list(path.relative_to(ROOT / folder).with_suffix("").parts)
             if parts[-1] == "__init__":
                 parts = parts[:-1]
-            modules[".".join(parts)] = path
+            modules[".".join([package, *parts])] = path
     return modules
 
 
@@ -135,7 +137,8 @@ def cycle_report(graph: dict[str, set[str]]) -> str:
     lines = []
     for cycle in find_cycles(graph):
         members = _component_of(graph, cycle[0])
-        lines.append("  " + " -> ".join(cycle) + (f"   (all tangled: {', '.join(members)})" if len(members) > 2 else ""))
+        tangled = f"   (all tangled: {', '.join(members)})" if len(members) > 2 else ""
+        lines.append("  " + " -> ".join(cycle) + tangled)
     return "\n".join(lines)
 
 
@@ -156,10 +159,12 @@ def _component_of(graph: dict[str, set[str]], start: str) -> list[str]:
 
 def test_the_import_graph_reader_sees_lazy_relative_and_package_imports():
     graph = import_graph(project_modules())
-    assert "connectome_priors.benchmarks._schema" in graph["connectome_priors.benchmarks._ablation"]  # from ._schema import ...
-    assert "connectome_priors.benchmarks.report._write" in graph["connectome_priors.benchmarks._ablation"]  # lazy, inside run_ablation
+    # from ._schema import ...
+    assert "connectome_priors.benchmarks._schema" in graph["connectome_priors.benchmarks._ablation"]
+    assert "connectome_priors.benchmarks.report._write" in graph["connectome_priors.benchmarks._ablation"]  # lazy
     assert "connectome_priors.graph._binary" in graph["connectome_priors.graph._small_world"]
-    assert "connectome_priors.stats" in graph["connectome_priors.benchmarks._variants"]  # from connectome_priors.stats import ...
+    # from connectome_priors.stats import ...
+    assert "connectome_priors.stats" in graph["connectome_priors.benchmarks._variants"]
     assert find_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]
 
 
@@ -169,27 +174,94 @@ def test_no_import_cycles_between_project_modules():
         "import cycles (break out what both sides share into a module they both import):\n" + cycle_report(graph))
 
 
-# which package may import which (docs/architecture.md): the flow field -> priors -> model -> run store -> analysis
-# -> report runs downwards only
-MAY_IMPORT = {
-    "connectome_priors": {"connectome_priors"},
-    "envs": {"envs"},
-    "models": {"models", "connectome_priors", "envs"},
-    "benchmarks": set(PACKAGES),
+# The flow runs downward only (docs/architecture.md): field -> priors -> model -> training -> run store -> analysis
+# -> report. Each module belongs to one layer; a layer may import itself and the layers it lists. The front door
+# (``connectome_priors/__init__``: lazy tables only) is imported by users, never by the package's own modules.
+_CORE = {"base", "fields", "priors", "regularizers", "graph", "stats", "envs"}
+LAYERS: dict[str, set[str]] = {
+    "base": set(),                                   # _lazy, _atomic, _compat, _protocol
+    "fields": {"base"},
+    "graph": {"base"},
+    "stats": {"base"},
+    "envs": {"base"},
+    "priors": {"base", "fields"},
+    "regularizers": {"base", "priors"},
+    "models": {"base", "fields", "priors", "regularizers", "envs"},
+    "benchmarks.store": _CORE | {"models"},          # _variants, _schema, _run_store: what a run is and where it lives
+    "benchmarks.report": _CORE | {"models", "benchmarks.store"},
+    "benchmarks.runner": _CORE | {"models", "benchmarks.store", "benchmarks.report"},
+    "benchmarks.evidence": _CORE | {"benchmarks.store", "benchmarks.report"},
+    "benchmarks.sweep": _CORE | {"models", "benchmarks.store", "benchmarks.report", "benchmarks.runner"},
+    "cli": _CORE | {"models", "benchmarks.store", "benchmarks.report", "benchmarks.runner", "benchmarks.evidence",
+                    "benchmarks.sweep"},
+    "front": {"base"},
 }
+_CLI = {"connectome_priors.__main__", "connectome_priors.benchmarks.__main__", "connectome_priors.benchmarks._cli",
+        "connectome_priors.benchmarks._claim", "connectome_priors.benchmarks._perf",
+        "connectome_priors.benchmarks.sweep._cli", "connectome_priors.benchmarks.evidence._cli"}
+
+
+def layer(module: str) -> str:
+    parts = module.split(".")
+    if module in _CLI:
+        return "cli"
+    if module == "connectome_priors":
+        return "front"
+    if parts[1] == "benchmarks":
+        if module == "connectome_priors.benchmarks._ablation":
+            return "benchmarks.runner"
+        sub = parts[2] if len(parts) > 2 else ""
+        return f"benchmarks.{sub}" if sub in ("report", "evidence", "sweep") else "benchmarks.store"
+    return parts[1] if parts[1] in LAYERS else "base"
+
+
+def test_every_module_has_a_known_layer():
+    bases = sorted(m for m in project_modules() if layer(m) == "base")
+    assert bases == ["connectome_priors._atomic", "connectome_priors._compat", "connectome_priors._lazy",
+                     "connectome_priors._protocol"], bases
 
 
 def test_packages_import_downwards_only():
     graph = import_graph(project_modules())
-    wrong = sorted(f"{m} -> {t}" for m, targets in graph.items() for t in targets
-                   if t.split(".")[0] not in MAY_IMPORT[m.split(".")[0]])
-    assert not wrong, "imports against the package layering (docs/architecture.md): " + ", ".join(wrong)
+    wrong = sorted(f"{m} ({layer(m)}) -> {t} ({layer(t)})" for m, targets in graph.items() for t in targets
+                   if layer(t) != layer(m) and layer(t) not in LAYERS[layer(m)])
+    assert not wrong, "imports against the layering (docs/architecture.md):\n  " + "\n  ".join(wrong)
 
 
-def test_no_module_over_the_line_limit():
-    long = {m: n for m, p in project_modules().items() if (n := len(p.read_text().splitlines())) > MAX_LINES}
-    assert not long, f"modules over {MAX_LINES} lines (split them by idea): " + ", ".join(
-        f"{m} ({n} lines)" for m, n in sorted(long.items()))
+def _bare_imports(path: Path) -> list[str]:
+    hits = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                 else [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
+        hits += [f"{path.relative_to(ROOT)}:{node.lineno} imports {n}" for n in names
+                 if n.split(".")[0] in ("envs", "models", "benchmarks")]
+    return hits
+
+
+def test_one_import_name_no_bare_envs_models_benchmarks():
+    files = [*project_modules().values(), *sorted((ROOT / "tests").glob("*.py")),
+             *sorted((ROOT / "scripts").glob("*.py")), *sorted((ROOT / ".ci").glob("*.py"))]
+    hits = [h for f in files for h in _bare_imports(f)]
+    assert not hits, "use connectome_priors.envs / .models / .benchmarks:\n  " + "\n  ".join(hits)
+
+
+def test_the_bare_import_check_can_fail(tmp_path, monkeypatch):
+    bad = tmp_path / "bad.py"
+    bad.write_text("import models\nfrom benchmarks._cli import main\nfrom connectome_priors import envs\n")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    assert [h.split(" imports ")[1] for h in _bare_imports(bad)] == ["models", "benchmarks._cli"]
+
+
+def test_the_wheel_installs_one_top_level_name():
+    """setuptools' own view of the build: every package of the wheel lives under connectome_priors."""
+    import tomllib
+
+    tool = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert all(p == "connectome_priors" or p.startswith("connectome_priors.") for p in tool["packages"])
+    # every folder with an __init__.py is listed: a forgotten subpackage would be left out of the wheel
+    listed = set(tool["packages"])
+    found = {m for m, p in project_modules().items() if p.name == "__init__.py"}
+    assert found == listed, f"missing from pyproject: {sorted(found - listed)}; stale: {sorted(listed - found)}"
 
 
 BLOCK_JAX = """

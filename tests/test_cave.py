@@ -178,7 +178,7 @@ def _oracle_counts(synapses: pd.DataFrame, ids) -> np.ndarray:
 def test_field_mode_builds_coregistered_neurons(cave, tmp_path):
     client, tables, double = cave
     ds = from_cave(client, session=6, scan=6, field=2)
-    coreg, nucleus = tables["coregistration_manual_v4"], tables["nucleus_detection_v0"]
+    nucleus = tables["nucleus_detection_v0"]
     # expected neurons, from the tables by hand: session 6, scan 6, field 2, segmented nuclei,
     # root 2 (nucleus 101) matched by units 12 and 3 -> keeps unit 3; ordered by unit id
     want_units = [3, 7, 21, 33, 40]

@@ -134,7 +134,8 @@ def test_every_data_file_is_package_data():
     import fnmatch
     import tomllib
 
-    globs = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["connectome_priors.fields"]
+    setuptools = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
+    globs = setuptools["package-data"]["connectome_priors.fields"]
     for path in DATA.iterdir():
         rel = f"data/{path.name}"
         assert any(fnmatch.fnmatch(rel, g) for g in globs), f"{rel} would be left out of the wheel ({globs})"

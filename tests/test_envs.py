@@ -91,7 +91,8 @@ def test_import_envs_registers_idempotently_without_neurogym(tmp_path):
         import sys, warnings
         warnings.simplefilter("always")
         with warnings.catch_warnings(record=True) as caught:
-            from connectome_priors import envs  # before gymnasium: import envs -> gymnasium -> plugin -> connectome_priors.envs._registration
+            from connectome_priors import envs  # before gymnasium: import envs -> gymnasium -> plugin ->
+            connectome_priors.envs._registration
             import gymnasium as gym
             envs.register_envs()
             batch = envs.make_dataset(2, 3, seed=0)

@@ -143,7 +143,8 @@ def test_download_gives_identical_dataset_then_cache(server, microns_dir):
     for var in cached.variables:  # bit for bit, signed zeros included
         assert cached[var].dtype == local[var].dtype
         if cached[var].dtype.kind in "fi":
-            assert np.ascontiguousarray(cached[var].values).tobytes() == np.ascontiguousarray(local[var].values).tobytes()
+            as_bytes = lambda a: np.ascontiguousarray(a.values).tobytes()  # noqa: E731
+            assert as_bytes(cached[var]) == as_bytes(local[var])
     assert cached.positions.dtype == np.float64 and cached.neuron.dtype == np.int64
 
 

@@ -1,4 +1,5 @@
-"""The public graph metrics (``connectome_priors.graph_metrics`` and its steps), against networkx / scipy / bctpy and formulas written here."""
+"""The public graph metrics (``connectome_priors.graph_metrics`` and its steps), against networkx / scipy / bctpy
+and formulas written here."""
 
 from __future__ import annotations
 

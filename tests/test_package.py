@@ -1,14 +1,19 @@
-"""Package-level promises: the JAX-free layer imports without JAX; the public API resolves."""
+"""Package-level promises: the JAX-free layer imports without JAX; the public API resolves; installing the
+package never shadows, or is shadowed by, a user's own ``envs`` / ``models`` / ``benchmarks`` packages."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 
+import pytest
+
 import connectome_priors as cp
 
 JAX_FREE = """
 import sys
+import pytest
+
 import connectome_priors as cp
 cp.list_fields()
 for name in ("load_field", "load_spikes", "distance_matrix", "sttc_matrix", "binned_correlation",
@@ -29,15 +34,40 @@ def test_data_metrics_and_stats_import_without_jax():
 def test_every_public_name_resolves():
     for name in cp.__all__:
         assert getattr(cp, name) is not None, name
+    for package in (cp.fields, cp.priors, cp.regularizers, cp.graph, cp.stats, cp.envs, cp.models):
+        for name in package.__all__:
+            assert getattr(package, name) is not None, f"{package.__name__}.{name}"
+
+
+USER_PROJECT = """
+import gymnasium as gym
+gym.make("CartPole-v1").reset(seed=0)                      # gymnasium's own envs still load
+env = gym.make("cortex/Task3-v0")                          # ours, through the plugin entry point
+env.reset(seed=0)
+import pytest
+
+import connectome_priors as cp
+from connectome_priors import models
+assert models.RNNSpec.__module__.startswith("connectome_priors.models"), models.RNNSpec.__module__
+import envs, models as user_models, benchmarks             # the user's own packages are theirs
+assert envs.OWNER == user_models.OWNER == benchmarks.OWNER == "user"
+print("ok")
+"""
+
+
+def test_a_users_envs_models_benchmarks_packages_break_nothing(tmp_path):
+    """A project folder with its own ``envs/``, ``models/``, ``benchmarks/`` (common in RL code): gymnasium, the
+    cortex tasks and the library all import, and the user's packages stay the user's."""
+    for name in ("envs", "models", "benchmarks"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "__init__.py").write_text('OWNER = "user"\n')
+    result = subprocess.run([sys.executable, "-c", USER_PROJECT], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-3000:]
 
 
 def test_unknown_attribute_is_a_clear_attribute_error():
-    try:
-        cp.no_such_prior
-    except AttributeError as err:
-        assert "no_such_prior" in str(err)
-    else:  # pragma: no cover - the assertion below reports it
-        raise AssertionError("expected AttributeError")
+    with pytest.raises(AttributeError, match="'connectome_priors' has no attribute 'no_such_prior'"):
+        _ = cp.no_such_prior
 
 
 ANALYSIS_MODULES = (

@@ -16,10 +16,10 @@ import pytest
 
 ray = pytest.importorskip("ray")
 
-from sweep_helpers import planned_keys, stored_keys  # noqa: E402
+from sweep_helpers import planned_keys, stored_keys  # noqa: E402 - after the importorskip of ray
 
-from connectome_priors.benchmarks.sweep import _plan as plan
-from connectome_priors.benchmarks.sweep import _run as sweep_run
+from connectome_priors.benchmarks.sweep import _plan as plan  # noqa: E402
+from connectome_priors.benchmarks.sweep import _run as sweep_run  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 

@@ -1,7 +1,8 @@
 """Executing sweep cells on a backend: in this process (``local``) or on a Ray cluster (``ray``).
 
 A backend runs the cell function on each pending cell and hands every :class:`CellOutcome` (the runs, timings, host,
-or the error) to the driver's ``finish`` callback (:func:`connectome_priors.benchmarks.sweep._run.run_sweep`), which stores the runs.
+or the error) to the driver's ``finish`` callback (:func:`connectome_priors.benchmarks.sweep._run.run_sweep`), which
+stores the runs.
 An application error in a cell is data (recorded, retried on the next sweep); on Ray a dead worker or node re-runs
 the cell (``max_retries``), and a driver stopped early cancels the cells still in flight.
 """

@@ -18,7 +18,8 @@ The paper's full protocol on 6_6_2 (11 variants x 3 tasks x 20 seeds x 10 epochs
 arms, each arm's ablation report with statistics beside the published numbers) is one command;
 on a GPU, Ray can share the device between several cells, since compilation is CPU-bound::
 
-    python -m connectome_priors sweep --protocol paper --out results/paper --published ../shared/paper/reported_results.csv
+    python -m connectome_priors sweep --protocol paper --out results/paper --published
+    ../shared/paper/reported_results.csv
     python -m connectome_priors sweep --protocol paper --out results/paper --backend ray --gpus-per-cell 0.25
     python -m connectome_priors sweep --protocol paper --out results/paper-cpu --seeds 2 --epochs 1 \
         --tasks 3 --variants 'W*D*C,WD*C,W' --n-train 256 --n-val 128 --n-test 128   # CPU smoke run
@@ -32,10 +33,13 @@ Layout of ``--out``::
     <out>/report.md, cross_field*.csv/png   the cross-field report (connectome_priors.benchmarks.sweep._cross_field)
 
 The sweep by idea: planning the cells (:mod:`connectome_priors.benchmarks.sweep._plan`), executing them on a backend
-(:mod:`connectome_priors.benchmarks.sweep._backends`, driven by :mod:`connectome_priors.benchmarks.sweep._run`), the cost model
-(:mod:`connectome_priors.benchmarks.sweep._cost_model`) and the cross-field analysis (:mod:`connectome_priors.benchmarks.sweep._cross_field`); this module is the
+(:mod:`connectome_priors.benchmarks.sweep._backends`, driven by :mod:`connectome_priors.benchmarks.sweep._run`), the
+cost model
+(:mod:`connectome_priors.benchmarks.sweep._cost_model`) and the cross-field analysis
+(:mod:`connectome_priors.benchmarks.sweep._cross_field`); this module is the
 command line. The cell function is :func:`connectome_priors.benchmarks._ablation.run_cell` and the run store
-:data:`connectome_priors.benchmarks._run_store.RUN_STORE` (so every ``<out>/<sign>/<field>`` folder is an ablation folder its ``report``
+:data:`connectome_priors.benchmarks._run_store.RUN_STORE` (so every ``<out>/<sign>/<field>`` folder is an ablation
+folder its ``report``
 command reads); a test injects a cheap cell function through ``run_sweep(cell_fn=...)``.
 """
 

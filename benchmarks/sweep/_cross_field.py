@@ -65,7 +65,7 @@ def field_geometry(positions: np.ndarray) -> dict[str, float]:
 
 def field_table(fields: Sequence[str], data_dir=None) -> dict[str, dict[str, float]]:
     """:func:`field_geometry` of each field, loaded (or fetched and verified) with ``load_field``."""
-    from connectome_priors import load_field
+    from connectome_priors.fields import load_field
 
     return {f: field_geometry(load_field(f, data_dir=data_dir).positions.values) for f in fields}
 
@@ -300,7 +300,8 @@ def write_cross_field_report(sweep_dir: str | Path, *, data_dir=None, runs=None)
         model = fit_cost_model(records, load_sweep_records([sweep_dir]))
         walls = _pd_frame(records).groupby(["field", "n_neurons"])["wall_s"].agg(["count", "mean", "sum"])
         lines += ["## Cost (measured seconds per cell)\n", _md_table(walls.reset_index(), ".2f"),
-                  f"Cost model (connectome_priors.benchmarks.sweep._cost_model) coefficients {tuple(round(c, 4) for c in model.coef)}, "
+                  f"Cost model (connectome_priors.benchmarks.sweep._cost_model) coefficients "
+                  f"{tuple(round(c, 4) for c in model.coef)}, "
                   f"overhead {model.overhead_s:.1f} s, in-sample relative RMSE {model.rel_rmse:.2f}, "
                   f"{model.n_records} cells.\n"]
     report = sweep_dir / "report.md"

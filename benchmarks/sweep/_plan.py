@@ -3,7 +3,8 @@
 The unit of work is a *cell*: one field, one sign arm, one task and a group of variants, with all its seeds trained
 together in one compiled program. A sweep is the list of cells of ``fields x signs x tasks x variant groups``; every
 run inside a cell has an idempotent key ``(field, sign, task, variant, seed)`` and is stored (write-once, by the run
-store of :mod:`connectome_priors.benchmarks._run_store`) in the ablation folder ``<out>/<sign>/<field>``. A cell is pending while any of
+store of :mod:`connectome_priors.benchmarks._run_store`) in the ablation folder ``<out>/<sign>/<field>``. A cell is
+pending while any of
 its runs is missing, and a partly written cell shrinks to the seeds still missing::
 
     >>> cells = plan_cells(["5_3_8"], SweepOptions(seeds=3, tasks=("Task1",), variants=("W",)))
@@ -100,7 +101,7 @@ class SweepOptions:
 
 def resolve_fields(spec: str | Sequence[str]) -> tuple[str, ...]:
     """``"all"`` -> the 56 published fields (registry order); ``"a,b"`` -> validated ids."""
-    from connectome_priors import field_ids
+    from connectome_priors.fields import field_ids
 
     known = field_ids()
     if isinstance(spec, str):
@@ -186,7 +187,7 @@ def load_runs(out_dir: Path, store=None) -> list[dict[str, Any]]:
 
 def field_sizes(fields: Iterable[str]) -> dict[str, int]:
     """Neurons per field from the registry (``connectome_priors.list_fields``), loading no data."""
-    from connectome_priors import list_fields
+    from connectome_priors.fields import list_fields
 
     table = list_fields().set_index("field")["n_neurons"]
     return {f: int(table[f]) for f in fields if f in table.index and table[f] == table[f]}

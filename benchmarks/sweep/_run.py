@@ -88,7 +88,7 @@ def prefetch_fields(fields: Iterable[str], data_dir: str | None = None) -> None:
     """Locate (or download and verify) every field's files once, in the driver, before any cell
     starts: a bad field fails the sweep at once, and parallel workers on this machine find the
     verified cache instead of downloading the same files concurrently."""
-    from connectome_priors import fetch_field_files
+    from connectome_priors.fields import fetch_field_files
 
     for f in fields:
         fetch_field_files(f, data_dir=data_dir)

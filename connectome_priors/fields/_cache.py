@@ -125,7 +125,8 @@ def decode(stored: dict[str, np.ndarray], encoding: dict[str, str]) -> dict[str,
         except ValueError as exc:
             raise ValueError(f"{name}: {exc}") from None
         if arr.dtype != dtype or arr.shape != shape:
-            raise ValueError(f"{name}: expected {np.dtype(dtype)} of shape {shape}, got {arr.dtype} of shape {arr.shape}")
+            raise ValueError(f"{name}: expected {np.dtype(dtype)} of shape {shape}, "
+                             f"got {arr.dtype} of shape {arr.shape}")
         out[name] = arr
     return out
 

@@ -150,7 +150,8 @@ def _check_options(measure, diagonal, permute, spectral_radius, mean, floor, sig
         ("floor", floor, lambda v: v >= 0),
     ):
         if not isinstance(value, (int, float, np.floating, np.integer)) or not np.isfinite(value) or not ok(value):
-            raise ValueError(f"{name} must be a finite {'non-negative' if name == 'floor' else 'positive'} number, got {value!r}")
+            kind = "non-negative" if name == "floor" else "positive"
+            raise ValueError(f"{name} must be a finite {kind} number, got {value!r}")
 
 
 def functional_weights(
@@ -243,7 +244,8 @@ def functional_weights(
 
     if compat:
         if seed >= 2**32:
-            raise ValueError(f"reference_compat=True uses numpy.random.RandomState, which needs seed < 2**32; got {seed}")
+            raise ValueError("reference_compat=True uses numpy.random.RandomState, which needs seed < 2**32; "
+                             f"got {seed}")
         rng = np.random.RandomState(int(seed))
     else:
         rng = np.random.default_rng(int(seed))

@@ -6,20 +6,60 @@ target (``os.replace``, atomic on POSIX and Windows); on any failure the tempora
 removed. A reader therefore sees the old file or the whole new one, never a half-written one,
 and two writers of the same file never share a temporary name. New files get the mode the
 user's umask gives (``0o666 & ~umask``), like ``open(path, "w")``.
+
+A process killed mid-write (``kill -9``) cannot clean up; its temporary file carries its process
+id, so :func:`remove_stale_temporaries` can tell it from the temporary file of a writer that is
+still running.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+_TEMPORARY = re.compile(r"^\..*\.(\d+)-[0-9a-f]{12}\.tmp(\.[^.]*)?$")
+
 
 def _temp_name(path: Path) -> Path:
     # keep the suffix: writers that infer the format from the name (matplotlib) still see ".png"
-    return path.with_name(f".{path.stem}.{uuid.uuid4().hex[:12]}.tmp{path.suffix}")
+    return path.with_name(f".{path.stem}.{os.getpid()}-{uuid.uuid4().hex[:12]}.tmp{path.suffix}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):  # another user's process, or a platform without signals: keep
+        return True
+    return True
+
+
+def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
+    """Remove the temporary files in ``folder`` left by writers that no longer run; returns them.
+
+    Only names of this module's form (``.<name>.<pid>-<hex>.tmp<suffix>``) whose process is gone
+    on this machine are removed; a live writer's temporary file is kept.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = (folder / ".a.999999999-0123456789ab.tmp.json").write_text("{")   # no such process
+        >>> [p.name for p in remove_stale_temporaries(folder)], list(folder.iterdir())
+        (['.a.999999999-0123456789ab.tmp.json'], [])
+    """
+    removed = []
+    for path in Path(folder).iterdir():
+        match = _TEMPORARY.match(path.name)
+        if match and path.is_file() and not _alive(int(match.group(1))):
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed.append(path)
+    return removed
 
 
 def _fsync_folder(folder: Path) -> None:

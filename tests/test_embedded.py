@@ -143,8 +143,8 @@ def test_every_data_file_is_package_data():
 
 def test_non_symmetric_matrix_is_stored_in_full(microns_dir):
     # 5_3_4's published correlation matrix is symmetric in value but not bit for bit
-    paths, _ = _download.locate_files("5_3_4", data_dir=microns_dir)
-    arrays = _load.read_published("5_3_4", paths)
+    contents, _, _ = _download.read_files("5_3_4", data_dir=microns_dir)
+    arrays = _load.read_published("5_3_4", contents)
     stored, encoding = _cache.encode(arrays)
     assert encoding["correlation"] == "plain" and encoding["precision"] == "symmetric-lower"
     decoded = _cache.decode(_cache.read_npz(_cache.npz_bytes(stored)), encoding)

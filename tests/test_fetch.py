@@ -276,8 +276,15 @@ def test_cache_write_failure_warns_once_and_returns_the_field(server, microns_di
     with monkeypatch.context() as patch:
         if target == "npz_bytes":
             patch.setattr(_cache, "npz_bytes", fail)
-        else:  # only the atomic writer's os: the download itself still moves its files into place
-            patch.setattr(_atomic, "os", types.SimpleNamespace(**{**vars(os), target: fail}))
+        else:  # the cache writer's calls of the atomic writer fail; the download's own writes still work
+            real_write = _atomic.write_bytes
+
+            def failing_write(path, data, **kwargs):
+                with monkeypatch.context() as inner:
+                    inner.setattr(_atomic, "os", types.SimpleNamespace(**{**vars(os), target: fail}))
+                    return real_write(path, data, **kwargs)
+
+            patch.setattr(_cache, "write_bytes", failing_write)
         with warnings.catch_warnings(record=True) as record:
             warnings.simplefilter("always")
             ds = load_field(SMALL)

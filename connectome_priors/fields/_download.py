@@ -12,9 +12,13 @@ Where the files come from, in order:
 see :mod:`connectome_priors.fields._load`. This module finds the published files themselves.)
 
 Every file is checked against the size and sha256 in the registry shipped with the package
-before anything reads it, wherever it came from: the positions and spikes files are pickled
-numpy object arrays, and unpickling an unverified file can execute arbitrary code. A download
-that fails the check is deleted and fetched once more; a local file that fails is refused.
+before anything parses it, wherever it came from: the positions and spikes files are pickled
+numpy object arrays, and unpickling an unverified file can execute arbitrary code. A file is
+read into memory once, hashed, and parsed from those same bytes (:func:`read_verified`), so no
+one can swap it between the check and the use. A download streams at most the registry's size
+(a longer body is refused without reading it to the end), is verified in memory and only then
+written into the cache through the atomic writer; a download that fails the check is fetched
+once more, a local file that fails is refused.
 """
 
 from __future__ import annotations
@@ -23,10 +27,11 @@ import difflib
 import hashlib
 import os
 import shutil
-import uuid
 from pathlib import Path
 
 import pandas as pd
+
+from connectome_priors._atomic import remove_stale_temporaries, write_bytes
 
 from . import _registry
 from ._errors import FieldDataError
@@ -86,14 +91,6 @@ def check_field(field: str) -> str:
     return field
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _entry(field: str, name: str) -> _registry.RegistryEntry:
     entry = _registry.field_files(field).get(name)
     if entry is None:
@@ -105,19 +102,49 @@ def _entry(field: str, name: str) -> _registry.RegistryEntry:
     return entry
 
 
-def verify_file(field: str, name: str, path: Path) -> None:
-    """Raise :class:`FieldDataError` unless ``path`` has the registry's size and sha256."""
+def check_bytes(field: str, name: str, data: bytes, where: str) -> bytes:
+    """``data`` if it has the registry's size and sha256 for ``name``, else :class:`FieldDataError`.
+
+    Args:
+        field: field id.
+        name: the file's name in the registry.
+        data: the file's complete contents.
+        where: where the bytes came from, for the error message.
+
+    Returns:
+        ``data`` itself, to be parsed by the caller (never the file again).
+
+    Raises:
+        FieldDataError: the registry does not know the file or has no sha256 for it, or the size or
+            sha256 differs.
+    """
     entry = _entry(field, name)
-    if not path.is_file():
-        raise FieldDataError(field, name, f"missing file (looked for {path})")
-    size = path.stat().st_size
-    if entry.size is not None and size != entry.size:
+    if entry.size is not None and len(data) != entry.size:
         raise FieldDataError(
-            field, name, f"size {size} bytes, registry says {entry.size} (truncated or altered file at {path})"
+            field, name, f"size {len(data)} bytes, registry says {entry.size} (truncated or altered file at {where})"
         )
-    got = _sha256(path)
+    got = hashlib.sha256(data).hexdigest()
     if got != entry.sha256:
-        raise FieldDataError(field, name, f"sha256 mismatch at {path}: expected {entry.sha256}, got {got}")
+        raise FieldDataError(field, name, f"sha256 mismatch at {where}: expected {entry.sha256}, got {got}")
+    return data
+
+
+def read_verified(field: str, name: str, path: Path) -> bytes:
+    """The contents of ``path``, read once and checked against the registry (see :func:`check_bytes`).
+
+    Parse the returned bytes, never the path: a file swapped after the check is then never read.
+
+    Raises:
+        FieldDataError: the file is missing, unreadable, or not the registry's file.
+    """
+    _entry(field, name)  # refuse unknown / unverifiable files before touching the disk
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise FieldDataError(field, name, f"missing file (looked for {path})") from None
+    except OSError as exc:
+        raise FieldDataError(field, name, f"cannot read {path}: {exc}") from None
+    return check_bytes(field, name, data, str(path))
 
 
 def file_names(field: str, *, include_spikes: bool = False) -> list[str]:
@@ -148,36 +175,119 @@ def raw_cache(field: str) -> Path:
     return cache_dir() / "raw" / field
 
 
-def _download(field: str, names: list[str], dest: Path) -> None:
-    """Download ``names`` into ``dest``, all or nothing: staged, verified, then moved in."""
-    import pooch
+def _fetch_capped(url: str, limit: int, timeout: float = 60.0) -> bytes:
+    """The body at ``url``, refused as soon as it is longer than ``limit`` bytes (never read to the end)."""
+    import requests
+
+    with requests.get(url, stream=True, timeout=timeout) as response:
+        response.raise_for_status()
+        announced = response.headers.get("Content-Length")
+        if announced is not None and announced.isdigit() and int(announced) > limit:
+            raise ValueError(f"the server announces {int(announced)} bytes, the registry {limit}")
+        chunks, total = [], 0
+        for chunk in response.iter_content(chunk_size=1 << 16):
+            total += len(chunk)
+            if total > limit:
+                raise ValueError(f"the body is longer than the registry's {limit} bytes (stopped reading)")
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _download(field: str, names: list[str], dest: Path) -> dict[str, bytes]:
+    """Download ``names`` into ``dest``, all or nothing: each streamed with the registry's size as a
+    cap and verified in memory; only when every file passed are they written (atomically) into the
+    cache, so a refused or killed download leaves no file behind (a killed writer's temporary file
+    is removed by the next run)."""
     import requests
 
     url = base_url()
+    verified: dict[str, bytes] = {}
+    for name in names:
+        entry = _entry(field, name)
+        limit = entry.size if entry.size is not None else 1 << 30
+        for attempt in (1, 2):  # a file that fails the check is fetched once more
+            try:
+                verified[name] = check_bytes(field, name, _fetch_capped(f"{url}{field}/{name}", limit),
+                                             f"{url}{field}/{name}")
+                break
+            except requests.RequestException as exc:
+                raise FieldDataError(field, name, f"download from {url}{field}/{name} failed: {exc}") from exc
+            except (FieldDataError, ValueError) as exc:
+                if attempt == 2:
+                    problem = exc.problem if isinstance(exc, FieldDataError) else str(exc)
+                    raise FieldDataError(
+                        field, name, f"downloaded twice from {url}, refused both times: {problem}"
+                    ) from None
     dest.mkdir(parents=True, exist_ok=True)
-    staging = dest / f".staging-{uuid.uuid4().hex}"
-    staging.mkdir()
-    try:
-        for name in names:
-            target = staging / name
-            for attempt in (1, 2):  # a failing file is deleted and fetched once more
-                try:
-                    pooch.HTTPDownloader(progressbar=False, timeout=60)(f"{url}{field}/{name}", str(target), None)
-                except (requests.RequestException, OSError) as exc:
-                    raise FieldDataError(field, name, f"download from {url}{field}/{name} failed: {exc}") from exc
-                try:
-                    verify_file(field, name, target)
-                    break
-                except FieldDataError as exc:
-                    target.unlink(missing_ok=True)
-                    if attempt == 2:
-                        raise FieldDataError(
-                            field, name, f"downloaded twice from {url}, refused both times: {exc.problem}"
-                        ) from None
-        for name in names:
-            os.replace(staging / name, dest / name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    for name, data in verified.items():
+        write_bytes(dest / name, data)
+    return verified
+
+
+def _clean(dest: Path) -> None:
+    """Remove what killed processes left in a cache folder: temporary files, old staging folders."""
+    if not dest.is_dir():
+        return
+    remove_stale_temporaries(dest)
+    for stale in dest.glob(".staging-*"):  # the download layout of versions before the atomic writer
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def read_files(
+    field: str,
+    *,
+    data_dir: str | os.PathLike | None = None,
+    include_spikes: bool = False,
+    names: list[str] | None = None,
+) -> tuple[dict[str, bytes], dict[str, Path], str]:
+    """The verified contents of a field's files, their paths and where they came from.
+
+    Each file is read once and checked against the registry; the returned bytes are those that
+    passed (parse them, never the paths). A download's bytes are returned as verified in memory.
+
+    Args:
+        field: field id.
+        data_dir: a folder in the published layout ``<field>/<file>`` (default: see the module docstring).
+        include_spikes: also the spikes file.
+        names: only these files (default: :func:`file_names`).
+
+    Returns:
+        ``(contents, paths, source)``: file name -> bytes, file name -> path, and a label of the source.
+
+    Raises:
+        FieldDataError: an unknown field or file, a file missing or not matching the registry, or a
+            failed download.
+    """
+    check_field(field)
+    if names is None:
+        names = file_names(field, include_spikes=include_spikes)
+    local = _local_root(field, data_dir)
+    if local is not None:
+        root, source = local
+        paths = {name: root / name for name in names}
+        # a local mismatch is refused, never "repaired"
+        return {name: read_verified(field, name, path) for name, path in paths.items()}, paths, source
+    for name in names:
+        _entry(field, name)  # refuse unverifiable files before any download
+    dest = raw_cache(field)
+    _clean(dest)
+    contents, stale = {}, []
+    for name in names:
+        path = dest / name
+        if path.exists():
+            try:
+                contents[name] = read_verified(field, name, path)
+            except FieldDataError:
+                path.unlink()  # corrupted cache copy: fetch it again
+                stale.append(name)
+        else:
+            stale.append(name)
+    if stale:
+        contents.update(_download(field, stale, dest))
+        source = f"download {base_url()} ({_registry.REPOSITORY}@{_registry.COMMIT})"
+    else:
+        source = f"cache {dest}"
+    return {name: contents[name] for name in names}, {name: dest / name for name in names}, source
 
 
 def locate_files(
@@ -187,40 +297,9 @@ def locate_files(
     include_spikes: bool = False,
     names: list[str] | None = None,
 ) -> tuple[dict[str, Path], str]:
-    """Verified paths of a field's files and where they came from (see module docstring).
-
-    ``names`` restricts the search to those files (default: :func:`file_names`).
-    """
-    check_field(field)
-    if names is None:
-        names = file_names(field, include_spikes=include_spikes)
-    local = _local_root(field, data_dir)
-    if local is not None:
-        root, source = local
-        paths = {name: root / name for name in names}
-        for name, path in paths.items():
-            verify_file(field, name, path)  # a local mismatch is refused, never "repaired"
-        return paths, source
-    for name in names:
-        _entry(field, name)  # refuse unverifiable files before any download
-    dest = raw_cache(field)
-    stale = []
-    for name in names:
-        path = dest / name
-        if path.exists():
-            try:
-                verify_file(field, name, path)
-            except FieldDataError:
-                path.unlink()  # corrupted cache copy: fetch it again
-                stale.append(name)
-        else:
-            stale.append(name)
-    if stale:
-        _download(field, stale, dest)
-        source = f"download {base_url()} ({_registry.REPOSITORY}@{_registry.COMMIT})"
-    else:
-        source = f"cache {dest}"
-    return {name: dest / name for name in names}, source
+    """Verified paths of a field's files and where they came from (see :func:`read_files`)."""
+    _, paths, source = read_files(field, data_dir=data_dir, include_spikes=include_spikes, names=names)
+    return paths, source
 
 
 def fetch_field_files(

@@ -19,6 +19,6 @@ def build(field: str, source: str | Path, out_dir: str | Path) -> dict[str, Any]
     Every source file is verified against the registry's sha256 before it is read (the
     published positions file is a pickled object array), by the loader's own code.
     """
-    paths, _ = _download.locate_files(field, data_dir=source)  # data_dir: verified, never a download
-    arrays = _load.read_published(field, paths)
-    return _cache.write(Path(out_dir), field, arrays, _embedded.metadata(field, sorted(paths), embedded=True))
+    contents, _, _ = _download.read_files(field, data_dir=source)  # data_dir: verified, never a download
+    arrays = _load.read_published(field, contents)
+    return _cache.write(Path(out_dir), field, arrays, _embedded.metadata(field, sorted(contents), embedded=True))

@@ -2,8 +2,9 @@
 
 Where a field comes from, in order: ``data_dir``; ``$CONNECTOME_PRIORS_DATA``; the fields
 embedded in the package (:mod:`connectome_priors.fields._embedded`); the user cache of parsed fields;
-a download (:mod:`connectome_priors.fields._download`). Published files are sha256-verified before any is
-read. Embedded fields and the parsed cache share one pickle-free format (``.npz`` + ``.json``,
+a download (:mod:`connectome_priors.fields._download`). Each published file is read into memory
+once, sha256-verified, and parsed from those same bytes (a file swapped after its check is never
+parsed). Embedded fields and the parsed cache share one pickle-free format (``.npz`` + ``.json``,
 :mod:`connectome_priors.fields._cache`) whose ``.npz`` is checked against the sha256 in its ``.json``
 before it is read. A cache entry that cannot be read or does not match the registry is
 reported with a warning, deleted and rebuilt, never used; a cache that cannot be written costs
@@ -12,6 +13,7 @@ one warning, never the verified field.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -36,15 +38,15 @@ CONNECTOME_ATTRS = {"units": "synapses", "description": "EM synapse counts, rows
 # ---------------------------------------------------------------- reading single files
 
 
-def _load_plain_npy(field: str, name: str, path: Path) -> np.ndarray:
+def _load_plain_npy(field: str, name: str, data: bytes) -> np.ndarray:
     try:
-        return np.load(path, allow_pickle=False)
+        return np.load(io.BytesIO(data), allow_pickle=False)
     except Exception as exc:  # noqa: BLE001 - any parse failure is a data error of this file
         raise FieldDataError(field, name, f"not a readable numeric .npy file: {exc}") from None
 
 
-def _read_ids(field: str, name: str, path: Path, n: int | None) -> np.ndarray:
-    ids = _load_plain_npy(field, name, path)
+def _read_ids(field: str, name: str, data: bytes, n: int | None) -> np.ndarray:
+    ids = _load_plain_npy(field, name, data)
     if ids.ndim != 1 or not np.issubdtype(ids.dtype, np.integer):
         raise FieldDataError(field, name, f"expected a 1-D integer id array, got {ids.dtype} of shape {ids.shape}")
     if n is not None and len(ids) != n:
@@ -59,8 +61,8 @@ def _check_finite(field: str, name: str, arr: np.ndarray) -> None:
         raise FieldDataError(field, name, f"{int(bad.sum())} NaN/inf values (first at index {where})")
 
 
-def _read_matrix(field: str, name: str, path: Path, n: int) -> np.ndarray:
-    mat = _load_plain_npy(field, name, path)
+def _read_matrix(field: str, name: str, data: bytes, n: int) -> np.ndarray:
+    mat = _load_plain_npy(field, name, data)
     if mat.ndim != 2 or mat.shape[0] != mat.shape[1]:
         raise FieldDataError(field, name, f"expected a square N x N matrix, got shape {mat.shape}")
     if mat.shape[0] != n:
@@ -74,10 +76,10 @@ def _read_matrix(field: str, name: str, path: Path, n: int) -> np.ndarray:
     return mat
 
 
-def _read_positions(field: str, name: str, path: Path, n: int) -> np.ndarray:
-    # allow_pickle: the published file is an object array; its sha256 was verified by _fetch
+def _read_positions(field: str, name: str, data: bytes, n: int) -> np.ndarray:
+    # allow_pickle: the published file is an object array; these bytes passed the registry's sha256
     try:
-        raw = np.load(path, allow_pickle=True)
+        raw = np.load(io.BytesIO(data), allow_pickle=True)
         vox = np.stack([np.asarray(p) for p in raw]) if raw.dtype == object else np.asarray(raw)
     except Exception as exc:  # noqa: BLE001
         raise FieldDataError(field, name, f"cannot read soma positions: {exc}") from None
@@ -90,9 +92,9 @@ def _read_positions(field: str, name: str, path: Path, n: int) -> np.ndarray:
     return vox * np.asarray(VOXEL_SIZE_NM) / 1000.0  # voxels -> µm, axis order kept (no reshape)
 
 
-def _read_connectome(field: str, name: str, path: Path, n: int) -> np.ndarray:
+def _read_connectome(field: str, name: str, data: bytes, n: int) -> np.ndarray:
     try:
-        table = pd.read_csv(path, index_col=0)
+        table = pd.read_csv(io.BytesIO(data), index_col=0)
     except Exception as exc:  # noqa: BLE001
         raise FieldDataError(field, name, f"not a readable CSV matrix: {exc}") from None
     if table.shape[0] != table.shape[1]:
@@ -114,24 +116,33 @@ def _read_connectome(field: str, name: str, path: Path, n: int) -> np.ndarray:
 # ---------------------------------------------------------------- the Dataset
 
 
-def read_published(field: str, paths: dict[str, Path]) -> dict[str, np.ndarray]:
-    """The parsed arrays of a field from its published files (already sha256-verified)."""
+def read_published(field: str, data: dict[str, bytes]) -> dict[str, np.ndarray]:
+    """The parsed arrays of a field from the verified contents of its published files.
+
+    Args:
+        field: field id.
+        data: file name -> the bytes that passed the registry's check (:func:`_download.read_files`).
+
+    Raises:
+        FieldDataError: a file does not parse into the expected arrays (the error names the file and
+            the problem).
+    """
     names = {role: pattern.format(f=field) for role, pattern in _download.REQUIRED_FILES.items()}
-    root_ids = _read_ids(field, names["root_ids"], paths[names["root_ids"]], None)
+    root_ids = _read_ids(field, names["root_ids"], data[names["root_ids"]], None)
     n = len(root_ids)
     if len(np.unique(root_ids)) != n:
         raise FieldDataError(field, names["root_ids"], "duplicate root ids")
-    sttc_lower = np.tril(_read_matrix(field, names["sttc"], paths[names["sttc"]], n), -1)
+    sttc_lower = np.tril(_read_matrix(field, names["sttc"], data[names["sttc"]], n), -1)
     return {
         "root_ids": root_ids,
-        "unit_ids": _read_ids(field, names["unit_ids"], paths[names["unit_ids"]], n),
-        "target_ids": _read_ids(field, names["target_ids"], paths[names["target_ids"]], n),
-        "positions": _read_positions(field, names["positions"], paths[names["positions"]], n),
-        "connectome": _read_connectome(field, names["connectome"], paths[names["connectome"]], n),
-        "correlation": _read_matrix(field, names["correlation"], paths[names["correlation"]], n),
+        "unit_ids": _read_ids(field, names["unit_ids"], data[names["unit_ids"]], n),
+        "target_ids": _read_ids(field, names["target_ids"], data[names["target_ids"]], n),
+        "positions": _read_positions(field, names["positions"], data[names["positions"]], n),
+        "connectome": _read_connectome(field, names["connectome"], data[names["connectome"]], n),
+        "correlation": _read_matrix(field, names["correlation"], data[names["correlation"]], n),
         # the file stores only the strict lower triangle
         "sttc": sttc_lower + sttc_lower.T + np.eye(n),
-        "precision": _read_matrix(field, names["precision"], paths[names["precision"]], n),
+        "precision": _read_matrix(field, names["precision"], data[names["precision"]], n),
     }
 
 
@@ -276,8 +287,8 @@ def load_field(field: str = "6_6_2", *, data_dir: str | os.PathLike | None = Non
     """
     _download.check_field(field)
     if _download._local_root(field, data_dir) is not None:
-        paths, source = _download.locate_files(field, data_dir=data_dir)
-        return _dataset(field, read_published(field, paths), source)
+        contents, _, source = _download.read_files(field, data_dir=data_dir)
+        return _dataset(field, read_published(field, contents), source)
     if field in _embedded.fields():
         return _load_embedded(field)
     folder = _cache_folder()
@@ -287,9 +298,9 @@ def load_field(field: str = "6_6_2", *, data_dir: str | os.PathLike | None = Non
         except FieldDataError as exc:
             warnings.warn(f"{exc}; deleting the cache entry and rebuilding the field", RuntimeWarning, stacklevel=2)
             _remove_cache_entry(field)
-    paths, source = _download.locate_files(field)
+    contents, _, source = _download.read_files(field)
     try:
-        arrays = read_published(field, paths)
+        arrays = read_published(field, contents)
     except FieldDataError:
         shutil.rmtree(_download.raw_cache(field), ignore_errors=True)  # leave nothing of a bad field behind
         raise
@@ -321,10 +332,10 @@ def load_spikes(field: str, *, data_dir: str | os.PathLike | None = None) -> lis
     if entry is None:
         raise FieldDataError(field, name, "this field ships no spikes file (see list_fields().has_spikes)")
     ids_name = _download.REQUIRED_FILES["root_ids"].format(f=field)
-    paths, _ = _download.locate_files(field, data_dir=data_dir, names=[name, ids_name])
-    n = len(_read_ids(field, ids_name, paths[ids_name], None))
-    try:
-        raw = np.load(paths[name], allow_pickle=True)  # sha256 verified above
+    contents, _, _ = _download.read_files(field, data_dir=data_dir, names=[name, ids_name])
+    n = len(_read_ids(field, ids_name, contents[ids_name], None))
+    try:  # the bytes that passed the registry's sha256, never the file again
+        raw = np.load(io.BytesIO(contents[name]), allow_pickle=True)
     except Exception as exc:  # noqa: BLE001
         raise FieldDataError(field, name, f"cannot read spike trains: {exc}") from None
     if raw.ndim != 1 or len(raw) != n:

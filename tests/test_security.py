@@ -1,0 +1,122 @@
+"""Hostile files and servers (issue 20): no file the library reads can make it run code, and nothing it
+writes can be half-done. Each case is made deterministic (no real race is needed to show the guard)."""
+
+from __future__ import annotations
+
+import http.server
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pickle_exploit import Exploit
+
+from connectome_priors import FieldDataError, load_field, load_spikes
+from connectome_priors.fields import _download
+
+SMALL = "5_3_4"  # not embedded: read from the files themselves
+
+
+@pytest.fixture
+def field_copy(microns_dir, tmp_path):
+    root = tmp_path / "fields"
+    shutil.copytree(microns_dir / SMALL, root / SMALL)
+    return root
+
+
+def _swap_after_check(monkeypatch, root, name, payload_path, marker):
+    """Make the reader swap ``name`` for a pickle bomb right after its bytes passed the hash check; only files
+    below ``root`` (the test's own copy) are ever touched."""
+    real = _download.read_verified
+
+    def read_then_swap(field, file_name, path):
+        data = real(field, file_name, path)
+        if file_name == name and Path(path).resolve().is_relative_to(Path(root).resolve()):
+            bomb = np.empty(1, dtype=object)
+            bomb[0] = Exploit(str(marker))
+            np.save(payload_path, bomb, allow_pickle=True)
+            os.replace(payload_path, path)  # what an attacker with write access to the folder would do
+        return data
+
+    monkeypatch.setattr(_download, "read_verified", read_then_swap)
+
+
+@pytest.mark.parametrize("name", [f"positions_{SMALL}.npy", f"root_ids_{SMALL}.npy"])
+def test_a_file_swapped_after_its_hash_is_never_parsed(field_copy, tmp_path, monkeypatch, microns_dir, name):
+    reference = load_field(SMALL, data_dir=microns_dir)
+    marker = tmp_path / "unpickled"
+    _swap_after_check(monkeypatch, field_copy, name, tmp_path / "bomb.npy", marker)
+    ds = load_field(SMALL, data_dir=field_copy)
+    assert not marker.exists(), "a file swapped after its check was unpickled"
+    np.testing.assert_array_equal(ds.positions.values, reference.positions.values)
+    # the swapped file itself is refused on the next read (it no longer matches the registry)
+    monkeypatch.undo()
+    with pytest.raises(FieldDataError, match=rf"'{SMALL}', file '{name}'.*(size|sha256)"):
+        load_field(SMALL, data_dir=field_copy)
+    assert not marker.exists()
+
+
+def test_spike_file_swapped_after_its_hash_is_never_parsed(field_copy, tmp_path, monkeypatch):
+    n = load_field(SMALL, data_dir=field_copy).sizes["neuron"]
+    marker = tmp_path / "unpickled"
+    _swap_after_check(monkeypatch, field_copy, f"spikes_{SMALL}.npy", tmp_path / "bomb.npy", marker)
+    trains = load_spikes(SMALL, data_dir=field_copy)
+    assert not marker.exists() and len(trains) == n
+
+
+class _EndlessHandler(http.server.BaseHTTPRequestHandler):
+    """Serves an endless body without a Content-Length: a client that reads to the end never returns."""
+
+    sent = 0
+
+    def do_GET(self):  # noqa: N802 - the http.server API
+        self.send_response(200)
+        self.end_headers()
+        chunk = b"x" * 65536
+        try:
+            for _ in range(100_000):  # ~6.5 GB if nobody stops reading
+                self.wfile.write(chunk)
+                type(self).sent += len(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def log_message(self, *args):
+        pass
+
+
+def test_an_oversized_body_is_refused_without_reading_it(monkeypatch):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _EndlessHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        monkeypatch.delenv("CONNECTOME_PRIORS_DATA", raising=False)
+        monkeypatch.setenv("CONNECTOME_PRIORS_URL", f"http://127.0.0.1:{server.server_address[1]}/")
+        with pytest.raises(FieldDataError, match="longer than the registry's .* bytes"):
+            load_field(SMALL)
+    finally:
+        server.shutdown()
+        server.server_close()
+    largest = max(e.size for e in _download._registry.field_files(SMALL).values() if e.size)
+    # two attempts, each stopped just past the registry's size (plus what sat in the socket buffers)
+    assert _EndlessHandler.sent < 2 * largest + 64 * 2**20
+    assert not any(p.is_file() for p in _download.cache_dir().rglob("*")), "a refused download left files"
+
+
+def test_what_a_killed_download_left_is_removed_on_the_next_run(microns_dir, monkeypatch):
+    dest = _download.raw_cache(SMALL)
+    dest.mkdir(parents=True)
+    dead = dest / f".connectome_{SMALL}.999999999-0123456789ab.tmp.csv"  # a writer that was killed
+    dead.write_bytes(b"partial")
+    alive = dest / f".corr_matrix.{os.getpid()}-0123456789ab.tmp.npy"  # a writer still running: kept
+    alive.write_bytes(b"partial")
+    (dest / ".staging-0123").mkdir()  # the download layout of earlier versions
+    (dest / ".staging-0123" / "x.npy").write_bytes(b"partial")
+    monkeypatch.delenv("CONNECTOME_PRIORS_DATA", raising=False)
+    # no network needed: the "download" hands back the reference copy's verified bytes
+    monkeypatch.setattr(_download, "_download", lambda field, names, d: {
+        n: _download.read_verified(field, n, microns_dir / field / n) for n in names})
+    contents, _, _ = _download.read_files(SMALL)
+    assert sorted(contents) == sorted(_download.file_names(SMALL))
+    assert not dead.exists() and alive.exists() and not (dest / ".staging-0123").exists()

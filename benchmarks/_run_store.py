@@ -24,7 +24,8 @@ import numpy as np
 
 from connectome_priors._atomic import write_bytes
 
-from ._schema import AblationConfig
+from ._schema import TASKS, AblationConfig
+from ._variants import get_variant
 
 
 def variant_slug(variant: str) -> str:
@@ -66,7 +67,21 @@ class RunStore:
 
     @staticmethod
     def path(out_dir: Path, task: str, variant: str, seed: int) -> Path:
-        return Path(out_dir) / "runs" / task / variant_slug(variant) / f"seed_{int(seed):04d}.json"
+        """``<out>/runs/<task>/<variant-slug>/seed_<seed>.json``; every part is checked first.
+
+        Task, variant and seed may come from data (records, run files): only a known task, a known
+        variant name and a non-negative integer seed become path parts, so no record can name a
+        file outside the store.
+
+        Raises:
+            ValueError: an unknown task or variant, or a seed that is not a non-negative integer.
+        """
+        if task not in TASKS:
+            raise ValueError(f"run task {task!r} is not one of {TASKS}")
+        name = get_variant(variant).name  # raises ValueError naming the unknown variant
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or int(seed) < 0:
+            raise ValueError(f"run seed {seed!r} is not a non-negative integer")
+        return Path(out_dir) / "runs" / task / variant_slug(name) / f"seed_{int(seed):04d}.json"
 
     def finished(self, out_dir: Path) -> set[tuple[str, str, int]]:
         """``(task, variant, seed)`` of every stored run."""
@@ -115,19 +130,27 @@ RUN_STORE = RunStore()
 
 
 def claim_out_dir(out_dir: Path, config: AblationConfig) -> None:
-    """Write ``config.json`` once; refuse a folder that holds another configuration's runs."""
+    """Write ``config.json`` once; refuse a folder that holds another configuration's runs.
+
+    A folder whose ``config.json`` names another configuration but that holds no run is taken over.
+
+    Raises:
+        ValueError: the folder holds runs of another configuration (the message lists the differences).
+    """
     out_dir = Path(out_dir)
     path = out_dir / "config.json"
     if path.exists():
         old = json.loads(path.read_text())
-        if old.get("config_hash") != config.config_hash():
+        if old.get("config_hash") == config.config_hash():
+            return
+        if RUN_STORE.load(out_dir):
             mine = config.identity()
             theirs = old.get("identity", {})
             diff = {k: (theirs.get(k), mine[k]) for k in mine if theirs.get(k) != mine[k]}
             raise ValueError(
                 f"{out_dir} holds runs of another configuration (differences, stored -> requested: "
                 f"{diff}); pick another --out, or delete the folder to start over")
-        return
+        # claimed by a configuration that stored no run: the new configuration takes the folder over
     created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     payload = {**config.to_json(), "identity": config.identity(), "created": created}
     write_bytes(path, json.dumps(payload, indent=1, default=json_default).encode(), mkdir=True)

@@ -21,6 +21,7 @@ from typing import Any
 
 from connectome_priors._protocol import PAPER, Protocol
 from connectome_priors._protocol import QUICK as QUICK_PROTOCOL
+from connectome_priors.fields import check_field
 from connectome_priors.graph import GRAPH_METRIC_NAMES
 
 from ._variants import FUNCTIONAL_MEASURES, get_variant, variant_names
@@ -93,6 +94,7 @@ class AblationConfig:
     model: str | None = None  # None: the fast built-in RNN; else a module factory "package.module:factory"
 
     def __post_init__(self) -> None:
+        check_field(self.field)  # an unknown field id is refused before anything is written
         if self.sign not in SIGNS:
             raise ValueError(f"sign={self.sign!r} is not one of {SIGNS}")
         if self.functional not in FUNCTIONAL_MEASURES:

@@ -141,3 +141,72 @@ def write_bytes(path: str | os.PathLike, data: bytes, *, mkdir: bool = False) ->
 def write_text(path: str | os.PathLike, text: str, *, mkdir: bool = False) -> Path:
     """Write ``text`` as UTF-8 with the newlines as given (no platform translation); returns ``path``."""
     return write_bytes(path, text.encode("utf-8"), mkdir=mkdir)
+
+
+class FolderBusyError(RuntimeError):
+    """Another process holds the folder's lock file (see :func:`folder_lock`)."""
+
+
+@contextlib.contextmanager
+def folder_lock(folder: str | os.PathLike, purpose: str = "writing") -> Iterator[Path]:
+    """Hold ``<folder>/.lock`` while the block runs, so two writers of one folder never interleave.
+
+    The lock file is created exclusively (``O_CREAT | O_EXCL``) and holds the owner's process id and
+    host. A lock left by a process that no longer runs on this host is taken over; a live one is
+    refused at once with :class:`FolderBusyError` (no waiting).
+
+    Args:
+        folder: the folder to lock (created if missing).
+        purpose: what the holder does, for the message another process gets.
+
+    Yields:
+        The lock file's path.
+
+    Raises:
+        FolderBusyError: another live process holds the lock.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> with folder_lock(folder):
+        ...     try:
+        ...         with folder_lock(folder):
+        ...             pass
+        ...     except FolderBusyError as err:
+        ...         print("busy")
+        busy
+        >>> (folder / ".lock").exists()
+        False
+    """
+    import socket
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = folder / ".lock"
+    me = f"{os.getpid()} {socket.gethostname()} {purpose}\n"
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            try:
+                pid, host, *what = lock.read_text().split()
+            except (OSError, ValueError):  # being written right now, or garbage: treat as held
+                pid, host, what = "0", "", []
+            if host == socket.gethostname() and pid.isdigit() and not _alive(int(pid)):
+                with contextlib.suppress(OSError):
+                    lock.unlink()  # its owner died: take it over
+                continue
+            raise FolderBusyError(
+                f"{folder} is busy: process {pid} on {host or '?'} is {' '.join(what) or 'writing'} it "
+                f"(lock file {lock}); wait for it to finish, or delete the lock file if that process is gone"
+            ) from None
+        with os.fdopen(fd, "w") as fh:
+            fh.write(me)
+        break
+    else:  # pragma: no cover - two takeovers raced us twice
+        raise FolderBusyError(f"{folder} is busy (lock file {lock} was taken over by another process)")
+    try:
+        yield lock
+    finally:
+        with contextlib.suppress(OSError):
+            lock.unlink()

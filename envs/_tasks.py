@@ -62,6 +62,10 @@ class CortexTrialEnv(TrialEnv):
                 raise ValueError(
                     f"{definition.name}: unknown reward key(s) {sorted(unknown)}; keys are {list(_DEFAULT_REWARDS)}"
                 )
+            for key, value in rewards.items():
+                if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+                        or not np.isfinite(value):
+                    raise ValueError(f"{definition.name}: rewards[{key!r}] must be a finite number, got {value!r}")
             self.rewards.update({key: float(value) for key, value in rewards.items()})
         n_steps = definition.n_steps
         if isinstance(response_window, bool) or not isinstance(response_window, int | np.integer) or not (
@@ -130,6 +134,10 @@ class CortexTrialEnv(TrialEnv):
         return {**extra, "ground_truth": label, "trial_index": index, **info}
 
     def _step(self, action):
+        if not self.action_space.contains(action):  # 99, -1, None, "a", 1.5: refused, not scored as a miss
+            raise ValueError(f"{self.definition.name}: action {action!r} is not in the action space "
+                             f"{{0, ..., {self.action_space.n - 1}}} (0 = fixate, 1 + k = answer class k)")
+        action = int(action)
         gt = self.gt_now
         reward = 0.0
         new_trial = False

@@ -43,8 +43,8 @@ def _steps_from_timing(
         timing_ms.update(timing)
     periods = []
     for name, ms in timing_ms.items():
-        if isinstance(ms, bool) or not isinstance(ms, int | float | np.integer | np.floating):
-            raise ValueError(f"{task}: timing[{name!r}] must be a fixed duration in ms, got {ms!r}")
+        if isinstance(ms, bool) or not isinstance(ms, int | float | np.integer | np.floating) or not np.isfinite(ms):
+            raise ValueError(f"{task}: timing[{name!r}] must be a finite duration in ms, got {ms!r}")
         steps = round(ms / dt)
         if ms < 0 or abs(steps * dt - ms) > 1e-9 * max(abs(ms), 1.0):
             raise ValueError(

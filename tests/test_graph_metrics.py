@@ -272,13 +272,16 @@ def test_sigma_agrees_with_networkx_sigma_in_kind():
     assert abs(ours_er - 1.0) < 0.3
 
 
-def test_degenerate_graphs_give_nan_not_errors():
-    W = np.zeros((6, 6))
-    metrics = cp.graph_metrics(W)
+def test_degenerate_graphs_give_nan_with_a_warning_not_errors():
+    with pytest.warns(RuntimeWarning, match=r"undefined \(NaN\) for this 6x6 matrix, whose top-0.1 graph has 0 edge"):
+        metrics = cp.graph_metrics(np.zeros((6, 6)))
     assert all(math.isnan(v) for v in metrics.values())
+    with pytest.warns(RuntimeWarning, match="undefined"):
+        cp.graph_metrics(np.ones((2, 2)))
     W = np.random.default_rng(0).normal(size=(6, 6))
     W[2, 3] = np.nan
-    assert all(math.isnan(v) for v in cp.graph_metrics(W).values())
+    with pytest.warns(RuntimeWarning, match="1 non-finite entries"):
+        assert all(math.isnan(v) for v in cp.graph_metrics(W).values())
 
 
 # ---------------------------------------------------------------------------------------------------------------

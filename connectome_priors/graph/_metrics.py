@@ -71,6 +71,7 @@ Example::
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -100,7 +101,8 @@ def graph_metrics(
     ``Assortativity = r(G)``; the module docstring has the recipe and the two modes.
 
     ``seed`` seeds the small-world null graphs (cached: calls with the same ``N`` and edge count reuse them).
-    All four are NaN when ``W`` has a non-finite entry.
+    All four are NaN, with a ``RuntimeWarning`` saying why, when ``W`` has a non-finite entry; a metric that is
+    undefined for the graph (no edges, two nodes) is NaN with a warning too.
 
     Example::
 
@@ -112,11 +114,20 @@ def graph_metrics(
     """
     W = as_matrix(W)
     if not np.all(np.isfinite(W)):
+        warnings.warn(f"graph_metrics: W has {int(np.count_nonzero(~np.isfinite(W)))} non-finite entries; "
+                      "all four metrics are NaN", RuntimeWarning, stacklevel=2)
         return dict.fromkeys(GRAPH_METRIC_NAMES, math.nan)
     A = graph_from_weights(W, top_fraction, reference_compat=reference_compat)
-    return {
+    out = {
         "Entropy": weight_entropy(W, absolute=not reference_compat),
         "Modularity": modularity(A),
         "SmallWorldness": small_world_sigma(A, n_null=n_null, seed=seed, reference_compat=reference_compat),
         "Assortativity": assortativity(A),
     }
+    undefined = [name for name, value in out.items() if not math.isfinite(value)]
+    if undefined:  # legitimate for a graph without edges or of 2 nodes, but never silent
+        warnings.warn(
+            f"graph_metrics: {', '.join(undefined)} undefined (NaN) for this {W.shape[0]}x{W.shape[1]} matrix, "
+            f"whose top-{top_fraction:g} graph has {int(np.count_nonzero(np.triu(A, 1)))} edge(s)",
+            RuntimeWarning, stacklevel=2)
+    return out

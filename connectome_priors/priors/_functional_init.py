@@ -26,6 +26,8 @@ import xarray as xr
 
 from connectome_priors._compat import compat_attrs
 
+from ._field_arg import as_field as _as_field
+
 __all__ = ["functional_weights"]
 
 MEASURES = ("corr*sttc", "precision*sttc", "sttc")
@@ -35,17 +37,6 @@ SIGNS = (None, "nonneg")
 LOGNORMAL_MU = -0.5
 LOGNORMAL_SIGMA = 0.5
 _SIMILARITY_VARIABLES = {"corr": "correlation", "precision": "precision", "sttc": "sttc"}
-
-
-def _as_field(field: xr.Dataset | str, data_dir: str | os.PathLike | None) -> xr.Dataset:
-    """A field name is loaded with ``load_field``; a Dataset is used as given."""
-    if isinstance(field, xr.Dataset):
-        return field
-    if isinstance(field, str):
-        from connectome_priors.fields._load import load_field
-
-        return load_field(field, data_dir=data_dir)
-    raise TypeError(f"field must be an xarray.Dataset or a field name like '6_6_2', got {type(field).__name__}")
 
 
 def _field_label(ds: xr.Dataset) -> str:

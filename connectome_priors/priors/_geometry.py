@@ -35,6 +35,8 @@ from scipy.spatial.distance import pdist, squareform
 
 from connectome_priors._compat import compat_attrs
 
+from ._field_arg import as_field as _as_field
+
 # MICrONS minnie65 voxel size: positions are stored in voxels of 4 x 4 x 40 nm.
 VOXEL_SIZE_UM = np.array([0.004, 0.004, 0.040])
 
@@ -117,17 +119,6 @@ def grid_positions(n: int, *, spacing: float = 1.0, max_aspect: float = 4.0) -> 
     shape, _ = lattice_shape(n, max_aspect=max_aspect)
     points = np.array(list(itertools.product(*(range(s) for s in shape))), dtype=np.float64)
     return points[:n] * float(spacing)
-
-
-def _as_field(field: xr.Dataset | str, data_dir) -> xr.Dataset:
-    if isinstance(field, xr.Dataset):
-        return field
-    if isinstance(field, str):
-        from connectome_priors.fields._load import load_field
-
-        return load_field(field, data_dir=data_dir)
-    raise TypeError(f"field must be an xarray.Dataset from load_field or a field id string, "
-                    f"got {type(field).__name__}")
 
 
 def _positions_um(ds: xr.Dataset) -> np.ndarray:

@@ -42,13 +42,29 @@ def _weights(W) -> jax.Array:
 
 
 def _matrix_like(x, W: jax.Array, name: str) -> jax.Array:
-    """A constant matrix (ndarray, DataArray or jax array) in W's dtype, shape checked."""
+    """A constant matrix (ndarray, DataArray or jax array) in W's dtype, shape checked; a concrete one
+    (not traced inside a compiled program) must be finite and non-negative."""
     values = getattr(x, "values", x)  # xarray.DataArray -> ndarray
     if not isinstance(values, jax.Array):
         values = np.asarray(values)
     if values.shape != W.shape:
         raise ValueError(f"{name} has shape {values.shape}, W has shape {W.shape}; they must match")
+    if not isinstance(values, jax.core.Tracer):
+        concrete = np.asarray(values)
+        if not np.all(np.isfinite(concrete)):
+            raise ValueError(f"{name} has {int(np.count_nonzero(~np.isfinite(concrete)))} non-finite entries")
+        if np.any(concrete < 0):
+            raise ValueError(f"{name} has negative entries (min {concrete.min():g}); distances and "
+                             "communicabilities are non-negative")
     return jnp.asarray(values, dtype=W.dtype)
+
+
+def _strength(value, name: str) -> None:
+    """A penalty strength given as a Python or numpy number must be finite and >= 0 (a traced one is
+    the caller's responsibility)."""
+    if isinstance(value, bool) or (isinstance(value, (int, float, np.number)) and not (
+            np.isfinite(value) and value >= 0)):
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
 
 
 def l1(W: jax.Array, lam: float = 0.3, *, reference_compat: bool = False) -> jax.Array:
@@ -66,6 +82,7 @@ def l1(W: jax.Array, lam: float = 0.3, *, reference_compat: bool = False) -> jax
         3.5
     """
     W = _weights(W)
+    _strength(lam, "lam")
     total = jnp.sum(jnp.abs(W))
     return total if reference_compat else jnp.asarray(lam, W.dtype) * total
 
@@ -86,6 +103,7 @@ def wiring_cost(W: jax.Array, D, lam: float = 0.3) -> jax.Array:
         4.5
     """
     W = _weights(W)
+    _strength(lam, "lam")
     D = _matrix_like(D, W, "D")
     return jnp.asarray(lam, W.dtype) * jnp.sum(jnp.abs(W) * D)
 
@@ -109,6 +127,7 @@ def communicability_cost(
         True
     """
     W = _weights(W)
+    _strength(lam, "lam")
     D = _matrix_like(D, W, "D")
     # the published WDC penalty had no epsilon: under compat a zero-strength row gives NaN there
     C = communicability(W, reference_compat=reference_compat, epsilon=0.0)
@@ -200,6 +219,7 @@ def communicability_emd(
         1.1752
     """
     W = _weights(W)
+    _strength(lam_emd, "lam_emd")
     C = communicability(W, reference_compat=reference_compat)
     target = getattr(C_emp, "values", C_emp)
     if not isinstance(target, jax.Array):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -91,8 +92,8 @@ def test_import_envs_registers_idempotently_without_neurogym(tmp_path):
         import sys, warnings
         warnings.simplefilter("always")
         with warnings.catch_warnings(record=True) as caught:
-            from connectome_priors import envs  # before gymnasium: import envs -> gymnasium -> plugin ->
-            connectome_priors.envs._registration
+            # before gymnasium: connectome_priors.envs -> gymnasium -> plugin -> connectome_priors.envs._registration
+            from connectome_priors import envs
             import gymnasium as gym
             envs.register_envs()
             batch = envs.make_dataset(2, 3, seed=0)
@@ -523,3 +524,23 @@ def test_env_trials_last_exactly_n_steps_whatever_dt(dt, timing):
             n = 0
     # the first trial lost one step to NeuroGym's reset; every later one has all its steps
     assert set(lengths[1:]) == {env.definition.n_steps}
+
+
+@pytest.mark.parametrize("action", [99, -1, None, "a", 1.5])
+def test_actions_outside_the_action_space_are_refused_not_scored(action):
+    env = gym.make("cortex/Task3-v0")
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match=rf"action {re.escape(repr(action))} is not in the action space"):
+        env.unwrapped.step(action)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"rewards": {"correct": float("nan")}}, r"rewards\['correct'\] must be a finite number, got nan"),
+    ({"rewards": {"fail": "x"}}, r"rewards\['fail'\] must be a finite number"),
+    ({"timing": {"fixation": float("nan")}}, r"timing\['fixation'\] must be a finite duration in ms, got nan"),
+])
+def test_non_finite_rewards_and_timings_are_refused(kwargs, message):
+    from connectome_priors.envs import GoNoGo
+
+    with pytest.raises(ValueError, match=message):
+        GoNoGo(**kwargs)

@@ -156,3 +156,12 @@ def test_compat_grid_is_the_published_integer_lattice(microns_dir, field, shape)
     corrected = distance_matrix(field, "grid", normalize=None, data_dir=microns_dir)
     real = distance_matrix(field, normalize=None, data_dir=microns_dir)
     np.testing.assert_allclose(_offdiag(corrected.values).mean(), _offdiag(real.values).mean())
+
+
+def test_a_field_with_repeated_neuron_ids_is_refused():
+    import connectome_priors as cp
+
+    repeated = cp.load_field("5_3_8").isel(neuron=[0, 1, 1, 2], pre=[0, 1, 1, 2], post=[0, 1, 1, 2])
+    for make in (cp.distance_matrix, lambda ds: cp.functional_weights(ds, seed=0)):
+        with pytest.raises(ValueError, match="neuron ids repeat .*select each neuron once"):
+            make(repeated)

@@ -191,3 +191,25 @@ def test_compat_communicability_cost_has_no_epsilon_like_the_published_wdc():
     assert bool(jnp.isnan(communicability_cost(W, D, reference_compat=True)))
     assert bool(jnp.isfinite(communicability_cost(W, D)))
     assert bool(jnp.isfinite(communicability_emd(W, jnp.ones((3, 3)), reference_compat=True)))
+
+
+@pytest.mark.parametrize(("penalty", "kwargs", "message"), [
+    ("communicability_cost", {"lam": -0.1}, "lam must be a finite number >= 0, got -0.1"),
+    ("wiring_cost", {"lam": float("nan")}, "lam must be a finite number >= 0, got nan"),
+    ("l1", {"lam": float("inf")}, "lam must be a finite number >= 0, got inf"),
+])
+def test_bad_strengths_are_named(penalty, kwargs, message):
+    W = jnp.eye(3)
+    args = (W,) if penalty == "l1" else (W, jnp.ones((3, 3)))
+    with pytest.raises(ValueError, match=message):
+        getattr(regs, penalty)(*args, **kwargs)
+
+
+def test_non_finite_or_negative_distances_are_named():
+    W = jnp.eye(3)
+    with pytest.raises(ValueError, match="D has 1 non-finite entries"):
+        regs.communicability_cost(W, jnp.ones((3, 3)).at[0, 1].set(jnp.nan))
+    with pytest.raises(ValueError, match="D has negative entries"):
+        regs.wiring_cost(W, -jnp.ones((3, 3)))
+    with pytest.raises(ValueError, match="lam_emd must be a finite number >= 0"):
+        regs.communicability_emd(W, jnp.zeros((3, 3)), lam_emd=-1.0)

@@ -120,3 +120,30 @@ def test_what_a_killed_download_left_is_removed_on_the_next_run(microns_dir, mon
     contents, _, _ = _download.read_files(SMALL)
     assert sorted(contents) == sorted(_download.file_names(SMALL))
     assert not dead.exists() and alive.exists() and not (dest / ".staging-0123").exists()
+
+
+@pytest.mark.parametrize(("task", "variant", "seed"), [
+    ("Task1", "../../../../tmp/x", 0), ("../x", "W", 0), ("Task1", "W", -1), ("Task1", "W", "0/../../x"),
+])
+def test_a_run_key_from_data_never_becomes_a_path_outside_the_store(tmp_path, task, variant, seed):
+    from connectome_priors.benchmarks._run_store import RUN_STORE
+
+    store = tmp_path / "store"
+    with pytest.raises(ValueError, match="run task|unknown variant|run seed"):
+        RUN_STORE.write(store, {"task": task, "variant": variant, "seed": seed, "metrics": {}})
+    assert list(tmp_path.iterdir()) == []  # nothing created, inside the store or outside it
+
+
+def test_a_folder_lock_refuses_a_second_writer_and_takes_over_a_dead_ones(tmp_path):
+    from connectome_priors._atomic import FolderBusyError, folder_lock
+
+    with folder_lock(tmp_path, "writing the report"):
+        with pytest.raises(FolderBusyError, match=rf"process {os.getpid()} .* is writing the report"):
+            with folder_lock(tmp_path):
+                pass
+    assert not (tmp_path / ".lock").exists()
+    import socket
+
+    (tmp_path / ".lock").write_text(f"999999999 {socket.gethostname()} writing\n")  # its owner is gone
+    with folder_lock(tmp_path) as lock:
+        assert lock.read_text().startswith(f"{os.getpid()} ")

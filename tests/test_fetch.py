@@ -322,3 +322,18 @@ def test_spikes_download(server, microns_dir):
     local = load_spikes(SMALL, data_dir=microns_dir)
     assert len(spikes) == len(local) == 70
     assert all(np.array_equal(a, b) for a, b in zip(spikes, local))
+
+
+@pytest.mark.network
+def test_a_cache_that_cannot_be_created_costs_warnings_not_the_field(server, microns_dir, tmp_path, monkeypatch):
+    """The cache path runs through a regular file, so no folder can be made there, whoever the user is
+    (root ignores permissions, not this)."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("CONNECTOME_PRIORS_CACHE", str(blocker / "cache"))
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        ds = load_field(SMALL)
+    messages = [str(w.message) for w in record if issubclass(w.category, RuntimeWarning)]
+    assert any("could not write the download cache" in m for m in messages), messages
+    xr.testing.assert_identical(_without_source(ds), _without_source(load_field(SMALL, data_dir=microns_dir)))

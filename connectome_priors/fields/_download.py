@@ -23,10 +23,12 @@ once more, a local file that fails is refused.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import hashlib
 import os
 import shutil
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -218,19 +220,27 @@ def _download(field: str, names: list[str], dest: Path) -> dict[str, bytes]:
                     raise FieldDataError(
                         field, name, f"downloaded twice from {url}, refused both times: {problem}"
                     ) from None
-    dest.mkdir(parents=True, exist_ok=True)
-    for name, data in verified.items():
-        write_bytes(dest / name, data)
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+        for name, data in verified.items():
+            write_bytes(dest / name, data)
+    except OSError as exc:  # a cache that cannot be written must not cost the verified download
+        warnings.warn(
+            f"field {field}: could not write the download cache in {dest} ({type(exc).__name__}: {exc}); "
+            "the files are used from memory and will be downloaded again next time", RuntimeWarning, stacklevel=3)
     return verified
 
 
 def _clean(dest: Path) -> None:
     """Remove what killed processes left in a cache folder: temporary files, old staging folders."""
-    if not dest.is_dir():
-        return
-    remove_stale_temporaries(dest)
-    for stale in dest.glob(".staging-*"):  # the download layout of versions before the atomic writer
-        shutil.rmtree(stale, ignore_errors=True)
+    try:
+        if not dest.is_dir():
+            return
+        remove_stale_temporaries(dest)
+        for stale in dest.glob(".staging-*"):  # the download layout of versions before the atomic writer
+            shutil.rmtree(stale, ignore_errors=True)
+    except OSError:  # an unreadable cache folder: nothing of ours to clean there
+        pass
 
 
 def read_files(
@@ -278,7 +288,8 @@ def read_files(
             try:
                 contents[name] = read_verified(field, name, path)
             except FieldDataError:
-                path.unlink()  # corrupted cache copy: fetch it again
+                with contextlib.suppress(OSError):  # a read-only cache keeps it; the download replaces it in memory
+                    path.unlink()  # corrupted cache copy: fetch it again
                 stale.append(name)
         else:
             stale.append(name)

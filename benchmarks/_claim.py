@@ -38,47 +38,63 @@ from typing import Any
 import numpy as np
 
 from connectome_priors._atomic import atomic_path, write_text
+from connectome_priors._protocol import PAPER, Protocol
+from connectome_priors.stats import mean_interval
+
+from ._schema import NO_MEMORY_ACCURACY, AblationConfig
+from .report._format import fmt, fmt_ci, table_head, table_row
 
 CLAIM_TASK = "Task3"  # Go/NoGo, the paper's numbering
 CLAIM_VARIANTS = ("W*D*C", "W", "Wdiag-D*C")
 DEFAULT_SEEDS = 4
 LEARNED = 0.75  # test accuracy counted as "learned": halfway between no memory (0.5) and perfect
 EQUIVALENCE_MARGIN = 0.05  # paired difference within +-5 accuracy points counts as "the same"
-NO_MEMORY = 0.5
-SMOKE = {"epochs": 1, "n_train": 256, "n_val": 128, "n_test": 128, "seeds": 2}
+NO_MEMORY = NO_MEMORY_ACCURACY[CLAIM_TASK]
+# the paper's protocol with 512 validation trials (the claim reads only the held-out test trials)
+PROTOCOL: Protocol = PAPER.replace(n_val=512)
+SMOKE_PROTOCOL: Protocol = PAPER.replace(epochs=1, n_train=256, n_val=128, n_test=128)
+SMOKE_SEEDS = 2
 
 
 def claim_config(*, seeds: int = DEFAULT_SEEDS, smoke: bool = False, field: str = "6_6_2",
-                 data_dir: str | None = None):
-    """The :class:`~connectome_priors.benchmarks._ablation.AblationConfig` of the claim (full protocol unless smoke)."""
-    from ._schema import AblationConfig
+                 data_dir: str | None = None) -> AblationConfig:
+    """The ablation configuration of the claim: :data:`PROTOCOL` (or :data:`SMOKE_PROTOCOL`), Go/NoGo,
+    :data:`CLAIM_VARIANTS`, corrected mode, free sign.
 
+    Args:
+        seeds: seeds ``0..seeds-1`` (ignored by ``smoke``, which runs :data:`SMOKE_SEEDS`).
+        smoke: a pipeline check of a few training steps.
+        field: the MICrONS field.
+        data_dir: folder of field folders (None: ``$CONNECTOME_PRIORS_DATA`` or the embedded fields).
+
+    Returns:
+        The :class:`~connectome_priors.benchmarks._schema.AblationConfig`.
+
+    Raises:
+        ValueError: fewer than two seeds (no interval).
+    """
     if seeds < 2:
         raise ValueError(f"--seeds must be >= 2 for an interval, got {seeds}")
-    sizes = dict(epochs=10, n_train=5120, n_val=512, n_test=2560)
+    protocol = SMOKE_PROTOCOL if smoke else PROTOCOL
     if smoke:
-        sizes = {k: SMOKE[k] for k in ("epochs", "n_train", "n_val", "n_test")}
-        seeds = SMOKE["seeds"]
+        seeds = SMOKE_SEEDS
     return AblationConfig(field=field, seeds=tuple(range(seeds)), tasks=(CLAIM_TASK,),
                           variants=CLAIM_VARIANTS, sign="free", reference_compat=False,
-                          data_dir=data_dir, quick=smoke, **sizes)
+                          data_dir=data_dir, quick=smoke, **protocol.to_dict())
 
 
 # ------------------------------------------------------------------------------ statistics
 
 
-def _t_interval(x: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
-    """(mean, lo, hi): :func:`connectome_priors.stats.t_interval` with the mean beside it."""
-    from connectome_priors.stats import t_interval
-
-    x = np.asarray(x, float)
-    if len(x) < 2:
-        return float(x.mean()) if len(x) else float("nan"), float("nan"), float("nan")
-    return (float(x.mean()), *t_interval(x, confidence))
-
-
 def test_accuracy_by_seed(runs: Sequence[Mapping[str, Any]]) -> dict[str, dict[int, float]]:
-    """``{variant: {seed: held-out test accuracy}}`` of the finished, finite runs."""
+    """The held-out test accuracy of the finished runs with a finite one.
+
+    Args:
+        runs: stored runs (records of the run store).
+
+    Returns:
+        ``{variant: {seed: test accuracy}}`` of the claim's task.
+    """
     out: dict[str, dict[int, float]] = {}
     for r in runs:
         acc = r.get("metrics", {}).get("Test_Accuracy")
@@ -89,25 +105,43 @@ def test_accuracy_by_seed(runs: Sequence[Mapping[str, Any]]) -> dict[str, dict[i
 
 
 def paired_difference(by_seed: Mapping[str, Mapping[int, float]], a: str, b: str) -> dict[str, Any]:
-    """Seed-paired ``a - b``: mean, 95% t-interval, seeds used and how many favour ``a``."""
+    """Seed-paired ``a - b`` over the seeds both have: mean, 95% t-interval, and how many seeds favour each.
+
+    Args:
+        by_seed: :func:`test_accuracy_by_seed`'s result.
+        a: the first variant.
+        b: the second.
+
+    Returns:
+        ``a, b, n, mean, lo, hi, a_better, b_better, seeds`` (``a_better``: seeds where ``a`` is ahead by more than
+        :data:`EQUIVALENCE_MARGIN`); NaN statistics for fewer than two paired seeds.
+    """
     seeds = sorted(set(by_seed.get(a, {})) & set(by_seed.get(b, {})))
     d = np.array([by_seed[a][s] - by_seed[b][s] for s in seeds])
     if len(d) < 2:
         return {"a": a, "b": b, "n": len(d), "mean": float("nan"), "lo": float("nan"), "hi": float("nan"),
                 "a_better": 0, "b_better": 0, "seeds": seeds}
-    mean, lo, hi = _t_interval(d)
+    mean, lo, hi = mean_interval(d)
     return {"a": a, "b": b, "n": len(d), "mean": mean, "lo": lo, "hi": hi,
             "a_better": int((d > EQUIVALENCE_MARGIN).sum()), "b_better": int((d < -EQUIVALENCE_MARGIN).sum()),
             "seeds": seeds}
 
 
 def summarize_claim(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Per-variant test accuracy (mean, 95% t-CI, seeds learned) and the two paired comparisons."""
+    """Per-variant test accuracy (mean, 95% t-CI, seeds learned) and the two paired comparisons.
+
+    Args:
+        runs: the claim's stored runs.
+
+    Returns:
+        ``{"variants": {variant: n, mean, lo, hi, learned, per_seed}, "claim": W*D*C - W, "diagonal":
+        Wdiag-D*C - W*D*C}`` (:func:`paired_difference`).
+    """
     by_seed = test_accuracy_by_seed(runs)
     variants = {}
     for v in CLAIM_VARIANTS:
         acc = np.array([by_seed.get(v, {})[s] for s in sorted(by_seed.get(v, {}))])
-        mean, lo, hi = _t_interval(acc) if len(acc) else (float("nan"),) * 3
+        mean, lo, hi = mean_interval(acc)
         variants[v] = {"n": len(acc), "mean": mean, "lo": lo, "hi": hi,
                        "learned": int((acc >= LEARNED).sum()), "per_seed": by_seed.get(v, {})}
     return {"variants": variants,
@@ -115,12 +149,15 @@ def summarize_claim(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             "diagonal": paired_difference(by_seed, "Wdiag-D*C", "W*D*C")}
 
 
-def _ci(m: float, lo: float, hi: float) -> str:
-    return f"{m:.3f} [{lo:.3f}, {hi:.3f}]"
-
-
 def claim_finding(diff: Mapping[str, Any]) -> str:
-    """``supported`` / ``contradicted`` / ``inconclusive`` for "a beats b" from the paired interval."""
+    """Whether "a beats b", from the paired interval.
+
+    Args:
+        diff: :func:`paired_difference`'s result.
+
+    Returns:
+        ``supported`` (interval above zero), ``contradicted`` (below) or ``inconclusive``.
+    """
     if not diff["n"] or not np.isfinite(diff["lo"]):
         return "inconclusive"
     if diff["lo"] > 0:
@@ -131,7 +168,15 @@ def claim_finding(diff: Mapping[str, Any]) -> str:
 
 
 def equivalence_finding(diff: Mapping[str, Any], margin: float = EQUIVALENCE_MARGIN) -> str:
-    """``equivalent`` / ``worse`` / ``better`` / ``inconclusive`` for ``a`` relative to ``b``."""
+    """``a`` relative to ``b``, from the paired interval.
+
+    Args:
+        diff: :func:`paired_difference`'s result.
+        margin: the interval must lie within ``±margin`` for ``equivalent``.
+
+    Returns:
+        ``equivalent``, ``worse`` (interval below zero), ``better`` (above) or ``inconclusive``.
+    """
     if not diff["n"] or not np.isfinite(diff["lo"]):
         return "inconclusive"
     if -margin <= diff["lo"] and diff["hi"] <= margin:
@@ -144,13 +189,21 @@ def equivalence_finding(diff: Mapping[str, Any], margin: float = EQUIVALENCE_MAR
 
 
 def verdict_paragraph(summary: Mapping[str, Any], *, smoke: bool = False) -> str:
-    """The report's opening paragraph, in plain words, with the intervals behind each statement."""
+    """The report's opening paragraph, in plain words, with the intervals behind each statement.
+
+    Args:
+        summary: :func:`summarize_claim`'s result.
+        smoke: open with the warning that a smoke run says nothing about the claim.
+
+    Returns:
+        One markdown paragraph.
+    """
     v = summary["variants"]
     claim, diag = summary["claim"], summary["diagonal"]
     f, w, dg = v["W*D*C"], v["W"], v["Wdiag-D*C"]
 
     def acc(x):
-        return (f"{_ci(x['mean'], x['lo'], x['hi'])} held-out test accuracy, "
+        return (f"{fmt_ci(x['mean'], x['lo'], x['hi'])} held-out test accuracy, "
                 f"{x['learned']} of {x['n']} seeds learned")
 
     text = [
@@ -161,7 +214,7 @@ def verdict_paragraph(summary: Mapping[str, Any], *, smoke: bool = False) -> str
         f"W\\*D\\*C reached {acc(f)}; W reached {acc(w)}.",
     ]
     finding = claim_finding(claim)
-    pair = (f"the seed-paired difference W\\*D\\*C − W is {_ci(claim['mean'], claim['lo'], claim['hi'])} "
+    pair = (f"the seed-paired difference W\\*D\\*C − W is {fmt_ci(claim['mean'], claim['lo'], claim['hi'])} "
             f"(W\\*D\\*C ahead in {claim['a_better']} of {claim['n']} seeds)")
     text.append({"supported": f"The claim is **supported**: {pair}, an interval above zero.",
                  "contradicted": f"The claim is **contradicted**: {pair}, an interval below zero.",
@@ -169,7 +222,7 @@ def verdict_paragraph(summary: Mapping[str, Any], *, smoke: bool = False) -> str
                                  "includes zero (outcomes are bimodal -- a run learns or stays at chance -- "
                                  "so more seeds, `--seeds`, narrow it)."}[finding])
     eq = equivalence_finding(diag)
-    dpair = (f"Wdiag−D\\*C − W\\*D\\*C = {_ci(diag['mean'], diag['lo'], diag['hi'])} paired over "
+    dpair = (f"Wdiag−D\\*C − W\\*D\\*C = {fmt_ci(diag['mean'], diag['lo'], diag['hi'])} paired over "
              f"{diag['n']} seeds")
     text.append(f"**Beyond the paper**: the init reduced to its diagonal alone (Wdiag-D\\*C) reached {acc(dg)}; "
                 + {"equivalent": f"{dpair}, within ±{EQUIVALENCE_MARGIN:g}: the diagonal alone does as well, "
@@ -190,7 +243,15 @@ def verdict_paragraph(summary: Mapping[str, Any], *, smoke: bool = False) -> str
 
 
 def plot_claim(summary: Mapping[str, Any], path: Path) -> Path:
-    """Per-seed held-out accuracy per variant, each seed's points joined across variants."""
+    """Per-seed held-out accuracy per variant, each seed's points joined across variants.
+
+    Args:
+        summary: :func:`summarize_claim`'s result.
+        path: the PNG.
+
+    Returns:
+        ``path``.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -222,7 +283,18 @@ def plot_claim(summary: Mapping[str, Any], path: Path) -> Path:
 
 
 def write_claim_report(out: str | os.PathLike, *, smoke: bool = False) -> Path:
-    """Write ``report.md``, ``claim.png`` and ``claim.json`` of a claim folder from its run store."""
+    """Write ``report.md``, ``claim.png`` and ``claim.json`` of a claim folder from its run store.
+
+    Args:
+        out: the claim folder (its run store is ``<out>/ablation``).
+        smoke: the runs are a smoke run.
+
+    Returns:
+        The path of ``report.md``.
+
+    Raises:
+        FileNotFoundError: ``<out>/ablation/config.json`` is missing.
+    """
     from ._run_store import RUN_STORE
     from ._variants import CONTROL_DESCRIPTIONS
 
@@ -237,24 +309,25 @@ def write_claim_report(out: str | os.PathLike, *, smoke: bool = False) -> Path:
              verdict_paragraph(summary, smoke=smoke), "",
              "![per-seed accuracy](claim.png)\n",
              "## Held-out test accuracy per variant\n",
-             "| variant | init | mean [95% t-CI] | seeds learned (≥ 0.75) | per seed |", "|---|---|---|---|---|"]
+             *table_head(["variant", "init", "mean [95% t-CI]", f"seeds learned (≥ {LEARNED})", "per seed"])]
     inits = {"W*D*C": "functional W* (MICrONS, Eq. 7), true distances, communicability penalty",
              "W": "orthogonal, L1 penalty", "Wdiag-D*C": CONTROL_DESCRIPTIONS["Wdiag-D*C"]}
     for v in CLAIM_VARIANTS:
         st = summary["variants"][v]
-        per = ", ".join(f"{st['per_seed'][s]:.3f}" for s in sorted(st["per_seed"]))
-        lines.append(f"| {v} | {inits[v]} | {_ci(st['mean'], st['lo'], st['hi'])} | "
-                     f"{st['learned']}/{st['n']} | {per} |")
+        per = ", ".join(fmt(st["per_seed"][s]) for s in sorted(st["per_seed"]))
+        lines.append(table_row([v, inits[v], fmt_ci(st["mean"], st["lo"], st["hi"]), f"{st['learned']}/{st['n']}",
+                                per]))
     lines += ["", "## Seed-paired comparisons\n",
-              "| comparison | mean difference [95% t-CI] | seeds | a ahead / b ahead (by > 0.05) | finding |",
-              "|---|---|---|---|---|"]
+              *table_head(["comparison", "mean difference [95% t-CI]", "seeds",
+                           f"a ahead / b ahead (by > {EQUIVALENCE_MARGIN})", "finding"])]
     for key, judge in (("claim", claim_finding), ("diagonal", equivalence_finding)):
         d = summary[key]
-        lines.append(f"| {d['a']} − {d['b']} | {_ci(d['mean'], d['lo'], d['hi'])} | {d['n']} | "
-                     f"{d['a_better']} / {d['b_better']} | {judge(d)} |")
+        lines.append(table_row([f"{d['a']} − {d['b']}", fmt_ci(d["mean"], d["lo"], d["hi"]), d["n"],
+                                f"{d['a_better']} / {d['b_better']}", judge(d)]))
+    steps = config["epochs"] * (config["n_train"] // config["batch_size"])
     lines += ["", "## Protocol\n",
               f"- Field {config['field']}, task Go/NoGo, {config['epochs']} epochs of {config['n_train']} "
-              f"trials in batches of {config['batch_size']} ({config['epochs'] * config['n_train'] // config['batch_size']} "
+              f"trials in batches of {config['batch_size']} ({steps} "
               f"Adam steps, lr {config['lr']}), λ = {config['lam']}; {config['n_val']} validation and "
               f"{config['n_test']} held-out test trials per seed; corrected (default) mode, sign free.",
               "- Seed s draws the training, validation and test trials and the initialization; all variants "
@@ -273,6 +346,7 @@ def write_claim_report(out: str | os.PathLike, *, smoke: bool = False) -> Path:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``claim`` command's argument parser."""
     p = argparse.ArgumentParser(
         prog="python -m connectome_priors claim",
         description="Test the paper's Go/NoGo claim (functional init W*D*C vs orthogonal W, with the "
@@ -281,8 +355,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="results/claim", help="output folder (default results/claim)")
     p.add_argument("--seeds", type=int, default=DEFAULT_SEEDS, help=f"seeds 0..k-1 (default {DEFAULT_SEEDS})")
     p.add_argument("--smoke", action="store_true",
-                   help=f"pipeline check: {SMOKE['seeds']} seeds, {SMOKE['epochs']} epoch of "
-                        f"{SMOKE['n_train']} trials (seconds); the verdict is marked meaningless")
+                   help=f"pipeline check: {SMOKE_SEEDS} seeds, {SMOKE_PROTOCOL.epochs} epoch of "
+                        f"{SMOKE_PROTOCOL.n_train} trials (seconds); the verdict is marked meaningless")
     p.add_argument("--data-dir", default=None, help="folder of MICrONS field folders (default: "
                                                     "$CONNECTOME_PRIORS_DATA, else the embedded 6_6_2)")
     p.add_argument("--published", default=None, help="the paper's reported_results.csv (ablation report)")
@@ -291,6 +365,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m connectome_priors claim``: train (or resume) the claim's runs and write its report.
+
+    Args:
+        argv: the arguments after ``claim`` (default ``sys.argv[1:]``).
+
+    Returns:
+        The exit status (0 done; an interrupted or failed run's status otherwise).
+    """
     args = build_parser().parse_args(argv)
     try:
         config = claim_config(seeds=args.seeds, smoke=args.smoke, data_dir=args.data_dir)

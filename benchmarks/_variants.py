@@ -1,6 +1,7 @@
 """The ablation's model variants: which recurrent init, which distance matrix, which penalty.
 
-A variant name spells its three factors (the paper's notation):
+A variant's name spells its three factors in the paper's notation; the grammar (and the :class:`Variant` a name
+spells) is :class:`connectome_priors.stats.Variant`, the one place variant names are read:
 
 * ``W``  -- recurrent init: ``W`` orthogonal, ``W*`` functional (MICrONS, Eq. 7), ``W!`` the
   functional matrix with its nodes permuted (``P W* Pᵀ``, fresh ``P`` per seed);
@@ -10,88 +11,31 @@ A variant name spells its three factors (the paper's notation):
   (exactly the published composition), absent = plain wiring cost ``λ Σ|W|⊙D``
   (or ``λ Σ|W|`` with no ``D``).
 
-The eleven published variants, in the paper's order, are :data:`VARIANTS`. :data:`CONTROLS` are
-diagnostics that separate the published functional init's two ingredients (its near-identity
-diagonal and its off-diagonal functional structure) and test it against a distance-matched
-surrogate field::
+This module is the ablation's catalogue of runnable variants: the eleven published ones in the paper's order
+(:data:`VARIANTS`, from :data:`connectome_priors.stats.CANONICAL_VARIANTS`) and the controls added by
+``--controls`` (:data:`CONTROLS`, from :data:`connectome_priors.stats.CONTROL_VARIANTS`), diagnostics that separate
+the published functional init's two ingredients (its near-identity diagonal and its off-diagonal functional
+structure) and test it against a distance-matched surrogate field::
 
     >>> [v.name for v in VARIANTS][:3]
     ['W*D*C', 'WD*C', 'WDC']
     >>> get_variant("W!D*C*")
     Variant(name='W!D*C*', init='permuted', distance='real', penalty='emd', control=False)
+    >>> get_variant("Wdiag-D*C").init
+    'diagonal_only'
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from connectome_priors.stats import CANONICAL_VARIANTS, CONTROL_VARIANTS, Variant
 
-from connectome_priors.stats import CANONICAL_VARIANTS, parse_variant
+__all__ = ["CONTROLS", "CONTROL_DESCRIPTIONS", "FUNCTIONAL_MEASURES", "VARIANTS", "Variant", "get_variant",
+           "parse_variants", "variant_names"]
 
-INITS = ("orthogonal", "functional", "permuted", "diagonal_only", "functional_nodiag", "surrogate")
-DISTANCES = ("real", "grid", None)
-PENALTIES = ("comm", "emd", None)
 FUNCTIONAL_MEASURES = {"corr": "corr*sttc", "precision": "precision*sttc", "sttc": "sttc"}
-LAM = 0.3  # the paper's regularization strength λ
-LAM_EMD = 0.1  # the paper's EMD strength λ_EMD
 
-
-@dataclass(frozen=True)
-class Variant:
-    """One cell of the ablation design.
-
-    ``init`` is one of :data:`INITS`; ``distance`` ``"real"``, ``"grid"`` or ``None``;
-    ``penalty`` ``"comm"``, ``"emd"`` or ``None`` (wiring cost only, or L1 when ``distance`` is
-    ``None`` too). ``control`` marks the diagnostic variants added by ``--controls``.
-    """
-
-    name: str
-    init: str
-    distance: str | None
-    penalty: str | None
-    control: bool = False
-
-    def __post_init__(self) -> None:
-        if self.init not in INITS:
-            raise ValueError(f"Variant {self.name!r}: init={self.init!r} is not one of {INITS}")
-        if self.distance not in DISTANCES:
-            raise ValueError(f"Variant {self.name!r}: distance={self.distance!r} not in {DISTANCES}")
-        if self.penalty not in PENALTIES:
-            raise ValueError(f"Variant {self.name!r}: penalty={self.penalty!r} not in {PENALTIES}")
-        if self.penalty is not None and self.distance is None:
-            raise ValueError(f"Variant {self.name!r}: a {self.penalty!r} penalty needs a distance")
-
-    @property
-    def factors(self) -> dict[str, str]:
-        """The three factor levels as the paper's statistics name them (w/w*/w!, d/d*/none, c/c*/none)."""
-        w = {"orthogonal": "w", "functional": "w*", "permuted": "w!"}.get(self.init, self.init)
-        d = {"real": "d*", "grid": "d", None: "none"}[self.distance]
-        c = {"comm": "c", "emd": "c*", None: "none"}[self.penalty]
-        return {"w_variant": w, "d_variant": d, "c_variant": c}
-
-
-# factor level (as connectome_priors.stats.parse_variant spells it) -> how the runner builds it
-_INIT = {"w": "orthogonal", "w*": "functional", "w!": "permuted"}
-_DISTANCE = {"d*": "real", "d": "grid", "none": None}
-_PENALTY = {"c": "comm", "c*": "emd", "none": None}
-
-
-def _paper_variant(name: str) -> Variant:
-    levels = parse_variant(name)
-    return Variant(name, _INIT[levels["w_variant"]], _DISTANCE[levels["d_variant"]], _PENALTY[levels["c_variant"]])
-
-
-# the eleven, from the one list of their names and order (connectome_priors.stats.CANONICAL_VARIANTS)
-VARIANTS: tuple[Variant, ...] = tuple(_paper_variant(name) for name in CANONICAL_VARIANTS)
-
-# Diagnostics (ASCII names so they survive CSV/netCDF round trips): the published W*D*C with its
-# init replaced by (a) only the diagonal of W_bio, (b) W_bio with a zeroed diagonal, (c) W_bio
-# built from a surrogate field that keeps the real positions and marginals but breaks the
-# neuron-to-neuron structure.
-CONTROLS: tuple[Variant, ...] = (
-    Variant("Wdiag-D*C", "diagonal_only", "real", "comm", control=True),
-    Variant("W*nodiag-D*C", "functional_nodiag", "real", "comm", control=True),
-    Variant("Wsurr-D*C", "surrogate", "real", "comm", control=True),
-)
+VARIANTS: tuple[Variant, ...] = tuple(Variant.from_name(name) for name in CANONICAL_VARIANTS)
+CONTROLS: tuple[Variant, ...] = tuple(Variant.from_name(name) for name in CONTROL_VARIANTS)
 
 CONTROL_DESCRIPTIONS = {
     "Wdiag-D*C": "init = only the diagonal of the functional W* (identity-like self-recurrence)",
@@ -101,12 +45,34 @@ CONTROL_DESCRIPTIONS = {
 
 
 def variant_names(controls: bool = False) -> list[str]:
-    """Names in canonical order (published eleven first, then the controls if asked)."""
+    """Names in canonical order (published eleven first, then the controls if asked).
+
+    Args:
+        controls: add the controls after the eleven.
+
+    Returns:
+        The names.
+
+    Example::
+
+        >>> len(variant_names()), variant_names(controls=True)[-1]
+        (11, 'Wsurr-D*C')
+    """
     return [v.name for v in VARIANTS + (CONTROLS if controls else ())]
 
 
 def get_variant(name: str) -> Variant:
-    """Look a variant up by name; unknown names raise with the list of valid ones."""
+    """Look a runnable variant up by name (one of the eleven or a control).
+
+    Args:
+        name: the variant's name.
+
+    Returns:
+        Its :class:`Variant`.
+
+    Raises:
+        ValueError: ``name`` is not a variant of the ablation; the message lists the valid ones.
+    """
     for v in VARIANTS + CONTROLS:
         if v.name == name:
             return v
@@ -114,7 +80,23 @@ def get_variant(name: str) -> Variant:
 
 
 def parse_variants(spec: str | None, controls: bool = False) -> list[Variant]:
-    """``"W*D*C,WD"`` -> variants (canonical order kept); ``None``/``"all"`` -> all of them."""
+    """``"W*D*C,WD"`` -> variants (canonical order kept); ``None``/``"all"`` -> all of them.
+
+    Args:
+        spec: comma-separated names, ``"all"`` or ``None``.
+        controls: with ``"all"``/``None``, add the controls.
+
+    Returns:
+        The variants, in canonical order.
+
+    Raises:
+        ValueError: ``spec`` names no variant or an unknown one.
+
+    Example::
+
+        >>> [v.name for v in parse_variants("WD, W*D*C")]
+        ['W*D*C', 'WD']
+    """
     if spec is None or spec == "all":
         return [get_variant(n) for n in variant_names(controls)]
     wanted = [s.strip() for s in spec.split(",") if s.strip()]

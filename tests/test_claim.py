@@ -64,9 +64,24 @@ def test_verdict_names_claim_numbers_and_smoke_warning():
     assert _claim.verdict_paragraph(summary, smoke=True).startswith("**SMOKE RUN")
 
 
+def test_verdict_of_a_variant_without_runs_shows_no_nan():
+    summary = _claim.summarize_claim(_runs({"W*D*C": [1.0, 1.0, 0.99], "W": [0.5, 0.5, 0.51]}))
+    text = _claim.verdict_paragraph(summary)
+    assert "nan" not in text and "– held-out test accuracy, 0 of 0 seeds learned" in text
+
+
 def test_claim_config_is_full_protocol_and_rejects_one_seed():
+    from connectome_priors._protocol import PAPER
+    from connectome_priors.benchmarks._schema import AblationConfig
+
     cfg = _claim.claim_config()
     assert (cfg.epochs, cfg.n_train, cfg.batch_size, cfg.n_test) == (10, 5120, 128, 2560)
+    assert cfg.protocol == PAPER.replace(n_val=512)  # the paper's, with a smaller validation set
+    # the same configuration (and hash, so existing claim folders resume) as when the sizes were written out
+    assert cfg.config_hash() == AblationConfig(seeds=range(4), tasks=("Task3",), variants=_claim.CLAIM_VARIANTS,
+                                               epochs=10, n_train=5120, n_val=512, n_test=2560).config_hash()
+    smoke = _claim.claim_config(smoke=True)
+    assert smoke.protocol == _claim.SMOKE_PROTOCOL and len(smoke.seeds) == _claim.SMOKE_SEEDS and smoke.quick
     assert cfg.tasks == ("Task3",) and set(cfg.variants) == set(_claim.CLAIM_VARIANTS)
     assert not cfg.reference_compat and len(cfg.seeds) == _claim.DEFAULT_SEEDS
     with pytest.raises(ValueError, match="--seeds must be >= 2"):

@@ -26,6 +26,7 @@ from connectome_priors.benchmarks.evidence._records import (
     import_records,
     read_records,
 )
+from connectome_priors.benchmarks.report import _verdict as vd
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "docs" / "results"
@@ -174,46 +175,38 @@ def test_verdict_counts_hand_checked():
         ("Task1", "Entropy", "W", 5, 5, 0.615, 0.61, 0.62),
         ("Task1", "Accuracy", "W*D*C*", 5, 0, math.nan, math.nan, math.nan),
     ], columns=["task", "metric", "variant", "n", "n_ok", "mean", "t_lo", "t_hi"]).assign(boot_lo=0.0, boot_hi=1.0)
-    comp = tb.compare(ours, pub, "free", metrics=("Accuracy", "Entropy"), nan_accuracy={("Task1", "W*D*C*"): 0.24})
+    comp = vd.compare(ours, pub, "free", metrics=("Accuracy", "Entropy"), nan_accuracy={("Task1", "W*D*C*"): 0.24})
     got = {(r.metric, r.variant): r.verdict for r in comp.itertuples() if r.verdict != "not-run"}
     assert got == {("Accuracy", "W*D*C"): "inside", ("Accuracy", "WD*C"): "overlap",
                    ("Accuracy", "WDC"): "outside", ("Accuracy", "W"): "no-memory",
                    ("Accuracy", "WD"): "identical-same", ("Accuracy", "WD*"): "diverged",
                    ("Entropy", "W"): "outside", ("Accuracy", "W*D*C*"): "collapsed-both"}
-    c = tb.counts(comp[comp.metric == "Accuracy"])
+    c = vd.counts(comp[comp.metric == "Accuracy"])
     assert (c["inside"], c["overlap"], c["outside"], c["no-memory"]) == (1, 1, 1, 1)
     assert c["not-run"] == 33 - 7 and c["collapsed-both"] == 1
-    assert "inside the published CI: **1**" in tb.counts_line(c)
+    assert "inside the published CI: **1**" in vd.counts_line(c)
     assert "NaN-network accuracy 0.240" in "\n".join(tb.comparison_markdown(comp[comp.metric == "Accuracy"]))
 
 
-def test_verdict_categories_agree_with_the_ablation_report():
-    """The counted categories are the ablation report's verdicts (connectome_priors.benchmarks.report._markdown.verdict)."""
-    from connectome_priors.benchmarks.report._markdown import verdict
+def test_the_arm_summary_is_the_report_summary(built, tmp_path):
+    """summary.csv of an arm is the ablation report's summary (one function) of the arm's records."""
+    from connectome_priors.benchmarks.report._data import summarize
 
-    def category(text: str) -> str:
-        if "diverged" in text:
-            return "collapsed-both" if "identical" in text else "diverged"
-        for key, word in (("identical-same", "the same"), ("identical-differ", "differ"),
-                          ("no-memory", "no-memory"), ("overlap", "overlap"), ("inside", "inside"),
-                          ("no-published", "no published"), ("outside", "published CI")):
-            if word in text:
-                return key
-        raise AssertionError(text)
+    _, results = built
+    records, _ = read_records(results / "compat-free")
+    path = tb.write_csv(summarize(tb.tidy(records)), tmp_path / "summary.csv")
+    assert path.read_bytes() == (results / "compat-free" / "summary.csv").read_bytes()
 
-    rng = np.random.default_rng(3)
-    for _ in range(300):
-        task, metric = ("Task1", "Task3")[rng.integers(2)], ("Accuracy", "Entropy")[rng.integers(2)]
-        mean, half = float(rng.choice([0.5, 0.51, 0.625, 0.63, rng.uniform(0.3, 1)])), float(rng.uniform(0, 0.2))
-        pub_mean = float(rng.choice([0.5, 0.511, 0.628, rng.uniform(0.3, 1)]))
-        pub = {"mean": pub_mean, "ci95_lo": pub_mean - 0.03, "ci95_hi": pub_mean + 0.03}
-        if rng.uniform() < 0.15:
-            pub["ci95_lo"] = pub["ci95_hi"] = math.nan
-        n_ok = 0 if rng.uniform() < 0.1 else 5
-        ours = {"mean": mean, "n": 5, "n_ok": n_ok, "t_lo": mean - half, "t_hi": mean + half,
-                "ci95_lo": mean - half, "ci95_hi": mean + half}
-        assert tb.classify(ours, pub, task=task, metric=metric) == category(
-            verdict(ours, pub, metric=metric, task=task)), (ours, pub, task, metric)
+
+def test_an_arm_is_run_at_the_papers_protocol():
+    from connectome_priors._protocol import PAPER
+
+    config = AblationConfig(reference_compat=True).to_json()
+    ARMS["compat-free"].check_config(config, "here")  # the defaults are the paper's protocol
+    for change in ({"n_val": 512}, {"epochs": PAPER.epochs - 1}, {"lam": 0.0}):
+        with pytest.raises(RecordsError, match=f"{next(iter(change))}"):
+            ARMS["compat-free"].check_config({**config, **change}, "here")
+    assert f"--epochs {PAPER.epochs} " in ARMS["compat-free"].command()
 
 
 def test_missing_and_corrupt_records_are_named(built, tmp_path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -24,6 +26,23 @@ def test_variant_table_matches_the_paper_order_and_factors():
         _variants.get_variant("WX")
 
 
+def test_the_variant_table_is_read_by_the_one_grammar():
+    """The runner's variants are connectome_priors.stats' grammar; the controls keep their names and meanings."""
+    from connectome_priors import stats
+
+    assert _variants.variant_names(controls=True) == list(stats.CANONICAL_VARIANTS + stats.CONTROL_VARIANTS)
+    for v in _variants.VARIANTS + _variants.CONTROLS:
+        assert v == stats.Variant.from_name(v.name) and v.control == (v in _variants.CONTROLS)
+    assert [(v.name, v.init, v.distance, v.penalty) for v in _variants.CONTROLS] == [
+        ("Wdiag-D*C", "diagonal_only", "real", "comm"), ("W*nodiag-D*C", "functional_nodiag", "real", "comm"),
+        ("Wsurr-D*C", "surrogate", "real", "comm")]
+    assert set(_variants.CONTROL_DESCRIPTIONS) == set(stats.CONTROL_VARIANTS)
+    # every variant the ablation runs weighs its penalty by a distance
+    assert all(v.distance is not None for v in _variants.VARIANTS + _variants.CONTROLS if v.penalty is not None)
+    with pytest.raises(ValueError, match="unknown variant 'WC'"):  # a grammar name, but not a variant it runs
+        _variants.get_variant("WC")
+
+
 def test_config_hash_ignores_selection_but_not_protocol():
     a = _schema.AblationConfig(**TINY)
     b = _schema.AblationConfig(**{**TINY, "seeds": (0, 1, 2, 3), "tasks": ("Task1",), "variants": ("WD",)})
@@ -37,10 +56,16 @@ def test_config_hash_ignores_selection_but_not_protocol():
 
 
 def test_out_dir_with_another_configuration_is_refused(tmp_path):
-    _run_store.claim_out_dir(tmp_path, _schema.AblationConfig(**TINY))
+    tiny = _schema.AblationConfig(**TINY)
+    _run_store.claim_out_dir(tmp_path, tiny)
     _run_store.claim_out_dir(tmp_path, _schema.AblationConfig(**{**TINY, "seeds": (5,)}))  # extends: fine
-    with pytest.raises(ValueError, match="epochs"):
-        _run_store.claim_out_dir(tmp_path, _schema.AblationConfig(**{**TINY, "epochs": 3}))
+    other = _schema.AblationConfig(**{**TINY, "epochs": 3})
+    _run_store.claim_out_dir(tmp_path, other)  # the folder holds no run yet: taken over
+    assert json.loads((tmp_path / "config.json").read_text())["config_hash"] == other.config_hash()
+    _run_store.RUN_STORE.write(tmp_path, {"variant": "W*D*C", "task": "Task3", "seed": 0, "status": "ok",
+                                          "config_hash": other.config_hash(), "metrics": {}})
+    with pytest.raises(ValueError, match="epochs"):  # now it holds a run of the other configuration
+        _run_store.claim_out_dir(tmp_path, tiny)
 
 
 def test_config_hash_ignores_number_types():

@@ -65,10 +65,37 @@ def test_parse_variant(name, levels):
     assert tuple(st.parse_variant(name).values()) == levels
 
 
-@pytest.mark.parametrize("name", ["", "D*C", "W**", "WC*D", "W*D*C!", "diag-only"])
+@pytest.mark.parametrize("name", ["", "D*C", "W**", "WC*D", "W*D*C!", "diag-only", "Wdiag-", "wD", "Wdiag-D*C "])
 def test_parse_variant_rejects_other_names(name):
     with pytest.raises(ValueError, match="variant"):
         st.parse_variant(name)
+
+
+@pytest.mark.parametrize("name", st.CONTROL_VARIANTS)
+def test_controls_are_grammar_names_but_not_cells_of_the_design(name):
+    variant = st.Variant.from_name(name)
+    assert variant.control and variant.distance == "real" and variant.penalty == "comm"
+    with pytest.raises(ValueError, match="is a control"):
+        st.parse_variant(name)
+
+
+def test_one_grammar_spells_every_variant_both_ways():
+    """Name -> (init, distance, penalty) -> name, and the factor levels are what the statistics read."""
+    inits = {"W*D*C": "functional", "W!D*C*": "permuted", "WD": "orthogonal", "Wdiag-D*C": "diagonal_only",
+             "W*nodiag-D*C": "functional_nodiag", "Wsurr-D*C": "surrogate"}
+    for name in st.CANONICAL_VARIANTS + st.CONTROL_VARIANTS:
+        v = st.Variant.from_name(name)
+        assert st.Variant(name, v.init, v.distance, v.penalty) == v
+        if name in inits:
+            assert v.init == inits[name]
+        if not v.control:
+            assert v.factors == st.parse_variant(name)
+    assert st.Variant.from_name("Wsurr-D*C").factors == {"w_variant": "surrogate", "d_variant": "d*",
+                                                        "c_variant": "c"}
+    with pytest.raises(ValueError, match="spell 'WD'"):
+        st.Variant("W*D", "orthogonal", "grid", None)  # the fields must spell the name
+    with pytest.raises(ValueError, match="init='W'"):
+        st.Variant("WD", "W", "grid", None)
 
 
 def test_missing_columns_are_named():
@@ -129,6 +156,34 @@ def test_summary_degenerate_cells():
     assert "zero variance" in table.loc["W", "note"]
     assert math.isnan(table.loc["WD", "t_lo"]) and "n < 2" in table.loc["WD", "note"]
     assert table.loc["WDC", "n"] == 2 and "2 non-finite" in table.loc["WDC", "note"]
+
+
+def test_summarize_runs_counts_every_run_and_summarizes_the_finite_ones():
+    frame = _frame({"W": [0.5, np.nan, 0.7, 0.6], "WD": [np.nan, np.inf], "Wdiag-D*C": [0.3, 0.4], "W*D*C": [1.0]})
+    runs = st.summarize_runs(frame, n_resamples=500).set_index("variant")
+    assert list(runs.index) == ["W*D*C", "WD", "W", "Wdiag-D*C"]  # the eleven's order, then the controls
+    assert list(runs.columns) == list(st.RUN_SUMMARY_COLUMNS)[:2] + list(st.RUN_SUMMARY_COLUMNS)[3:]
+    assert (runs.loc["W", "n"], runs.loc["W", "n_ok"], runs.loc["W", "note"]) == (4, 3, "")
+    plain = st.summarize(frame, n_resamples=500).set_index("variant")
+    stats_columns = ["mean", "sd", "t_lo", "t_hi", "boot_lo", "boot_hi"]
+    assert runs.loc["W", stats_columns].tolist() == plain.loc["W", stats_columns].tolist()  # the same numbers
+    assert "1 non-finite" in plain.loc["W", "note"]  # summarize says what it dropped; summarize_runs counts it
+    assert (runs.loc["WD", "n"], runs.loc["WD", "n_ok"], runs.loc["WD", "note"]) == (2, 0, "no finite value")
+    assert runs.loc[["WD"], stats_columns].isna().all(axis=None)
+    assert runs.loc["W*D*C", "note"] == "n < 2: no interval" and math.isnan(runs.loc["W*D*C", "t_lo"])
+
+
+def test_mean_interval_is_the_t_interval_with_its_degenerate_cases():
+    x = np.array([0.2, 0.5, 0.9, 0.4])
+    mean, lo, hi = st.mean_interval(x)
+    assert mean == pytest.approx(x.mean()) and (lo, hi) == pytest.approx(
+        stats.t.interval(0.95, x.size - 1, loc=x.mean(), scale=stats.sem(x)))
+    assert st.mean_interval([0.3, 0.3, 0.3]) == (0.3, 0.3, 0.3)
+    single = st.mean_interval([0.3])
+    assert single[0] == 0.3 and math.isnan(single[1]) and math.isnan(single[2])
+    assert all(math.isnan(v) for v in st.mean_interval([]))
+    lo99, hi99 = st.t_interval(x, 0.99)
+    assert lo99 < lo and hi < hi99
 
 
 # ---------------------------------------------------------------------------------------------------------------

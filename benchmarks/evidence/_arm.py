@@ -23,6 +23,18 @@ import pandas as pd
 from connectome_priors._atomic import write_text
 from connectome_priors.benchmarks._schema import GRAPH_METRICS, RUN_METRICS, TASKS
 from connectome_priors.benchmarks._variants import CONTROL_DESCRIPTIONS
+from connectome_priors.benchmarks.report import _verdict as vd
+from connectome_priors.benchmarks.report._data import summarize
+from connectome_priors.benchmarks.report._format import (
+    TASK_LABELS,
+    fmt,
+    fmt_ci,
+    fmt_interval,
+    fmt_p,
+    markdown_table,
+    table_head,
+    table_row,
+)
 
 from . import _figures as figures
 from . import _stats as st
@@ -34,6 +46,19 @@ PAIRED_METRICS = ("Accuracy", "Test_Accuracy")
 
 @dataclasses.dataclass
 class ArmEvidence:
+    """One arm's records and every table computed from them.
+
+    Attributes:
+        arm: the arm.
+        config: its committed ``config.json``.
+        records: its committed runs.
+        tidy: one row per (run, metric) (:func:`._tables.tidy`).
+        summary: per (task, metric, variant) (:func:`connectome_priors.benchmarks.report._data.summarize`).
+        comparison: our cells beside the published ones (None: no published table for this arm).
+        paired: seed-paired comparisons, with their ``family``.
+        simple_effects: the simple-effects tests beside the paper's (arm ``compat-free`` only).
+    """
+
     arm: Arm
     config: dict[str, Any]
     records: list[dict[str, Any]]
@@ -45,10 +70,15 @@ class ArmEvidence:
 
     @property
     def variants(self) -> list[str]:
+        """The arm's variants, in canonical order."""
         return self.arm.variants()
 
     def progress(self) -> dict[str, int]:
-        """Finished runs, planned runs, cells started, and the fewest / most seeds of a cell."""
+        """Finished runs, planned runs, cells started, and the fewest / most seeds of a cell.
+
+        Returns:
+            ``runs, planned, cells, started, min, max, target, ok``.
+        """
         per_cell = {(t, v): 0 for t in TASKS for v in self.variants}
         for r in self.records:
             key = (r["task"], r["variant"])
@@ -59,7 +89,11 @@ class ArmEvidence:
                     ok=sum(r["status"] == "ok" for r in self.records))
 
     def seeds_per_cell(self) -> dict[int, int]:
-        """Number of finished seeds -> number of (task, variant) cells with that many, most seeds first."""
+        """How many (task, variant) cells have how many finished seeds.
+
+        Returns:
+            Number of finished seeds -> number of cells with that many, most seeds first.
+        """
         per_cell = {(t, v): 0 for t in TASKS for v in self.variants}
         for r in self.records:
             per_cell[(r["task"], r["variant"])] = per_cell.get((r["task"], r["variant"]), 0) + 1
@@ -69,6 +103,7 @@ class ArmEvidence:
         return dict(sorted(hist.items(), reverse=True))
 
     def progress_text(self) -> str:
+        """How far the arm got, in words (e.g. ``"4 of 20 seeds per cell; 132 of 660 runs finished (132 ok)"``)."""
         p, hist = self.progress(), self.seeds_per_cell()
         if len(hist) == 1:
             seeds = f"{p['min']} of {p['target']} seeds per cell"
@@ -79,16 +114,27 @@ class ArmEvidence:
 
 
 def compute(folder: Path, published_dir: Path) -> ArmEvidence:
-    """Read ``folder``'s records and compute the arm's tables (the arm is the folder's name)."""
+    """Read ``folder``'s records and compute the arm's tables (the arm is the folder's name).
+
+    Args:
+        folder: ``docs/results/<arm>``.
+        published_dir: ``docs/results/published``.
+
+    Returns:
+        The arm's evidence.
+
+    Raises:
+        RecordsError: unknown arm, unreadable records, or records of another configuration.
+    """
     arm = get_arm(Path(folder).name)
     records, config = read_records(folder)
     arm.check_config(config, str(Path(folder) / "config.json"))
     df = tb.tidy(records)
-    summ = tb.summary(df)
+    summ = summarize(df)
     published = tb.load_published(published_dir)
     comparison = None
     if arm.functional == "corr" and arm.reference_compat and published is not None:
-        comparison = tb.compare(summ, published, arm.sign, nan_accuracy=tb.nan_network_accuracy(records))
+        comparison = vd.compare(summ, published, arm.sign, nan_accuracy=tb.nan_network_accuracy(records))
     paired = st.paired(df, None, PAIRED_METRICS).assign(family="one factor")
     if arm.controls:
         paired = pd.concat([paired, st.paired(df, st.INIT_PAIRS, PAIRED_METRICS).assign(family="init controls")],
@@ -100,7 +146,17 @@ def compute(folder: Path, published_dir: Path) -> ArmEvidence:
 
 
 def write_files(ev: ArmEvidence, folder: Path, published_dir: Path, *, draw: bool = True) -> list[Path]:
-    """Write every derived file of the arm into ``folder`` (``draw=False``: all but the figures); returns paths."""
+    """Write every derived file of the arm into ``folder``.
+
+    Args:
+        ev: the arm's evidence.
+        folder: ``docs/results/<arm>``.
+        published_dir: ``docs/results/published``.
+        draw: draw the figures too.
+
+    Returns:
+        The files written.
+    """
     folder = Path(folder)
     paths = [tb.write_csv(ev.summary, folder / "summary.csv"),
              tb.write_csv(tb.runs_table(ev.records), folder / "runs.csv", float_format="%.9g")]
@@ -113,7 +169,7 @@ def write_files(ev: ArmEvidence, folder: Path, published_dir: Path, *, draw: boo
     published = tb.load_published(published_dir)
     pub = None
     if published is not None and ev.arm.functional == "corr":
-        pub = published[published["sign_constraint"] == tb.PUBLISHED_ARM[ev.arm.sign]]
+        pub = published[published["sign_constraint"] == vd.PUBLISHED_ARM[ev.arm.sign]]
     title = f"{ev.arm.name}: {ev.progress_text()}"
     if draw:
         paths.append(figures.plot_accuracy(ev.summary, pub if ev.arm.reference_compat else None, ev.variants,
@@ -131,32 +187,48 @@ def _cell_table(ev: ArmEvidence, metric: str) -> list[str]:
         rows = s[s["task"] == task]
         if rows.empty:
             continue
-        lines.append(f"\n**{task}** ({tb.TASK_LABELS[task]})\n")
+        lines.append(f"\n**{task}** ({TASK_LABELS[task]})\n")
         cols: dict[str, Any] = {
             "variant": "variant",
-            "mean [95% t-CI]": lambda r: tb.fmt_ci(r["mean"], r["t_lo"], r["t_hi"]),
-            "bootstrap 95% CI": lambda r: tb.fmt_ci(r["mean"], r["boot_lo"], r["boot_hi"]).partition(" ")[2] or "–",
+            "mean [95% t-CI]": lambda r: fmt_ci(r["mean"], r["t_lo"], r["t_hi"]),
+            "bootstrap 95% CI": lambda r: fmt_interval(r["boot_lo"], r["boot_hi"]),
             "runs ok/n": lambda r: f"{int(r['n_ok'])}/{int(r['n'])}",
         }
         if metric == "Accuracy":
             t = test[test["task"] == task].set_index("variant")
-            cols["held-out test accuracy"] = lambda r: (
-                tb.fmt_ci(*(t.loc[r["variant"], k] for k in ("mean", "t_lo", "t_hi"))) if r["variant"] in t.index
+            cols["held-out test accuracy"] = lambda r, t=t: (
+                fmt_ci(*(t.loc[r["variant"], k] for k in ("mean", "t_lo", "t_hi"))) if r["variant"] in t.index
                 else "–")
-        lines += tb.markdown(rows, cols)
+        lines += markdown_table(rows, cols)
     return lines
 
 
 def paired_markdown(frame: pd.DataFrame) -> list[str]:
-    return tb.markdown(frame, {
+    """The seed-paired comparisons as a markdown table.
+
+    Args:
+        frame: rows of :func:`connectome_priors.stats.paired_comparisons` with a ``family`` column.
+
+    Returns:
+        Markdown lines.
+    """
+    return markdown_table(frame, {
         "family (Holm)": "family", "task": "task", "metric": "metric", "a": "a", "b": "b", "n seeds": "n",
-        "mean a - b [95% t-CI]": lambda r: tb.fmt_ci(r["mean_diff"], r["diff_lo"], r["diff_hi"]),
-        "Wilcoxon W": lambda r: tb.fmt(r["W"], 1), "p (Holm)": lambda r: tb.fmt_p(r["p_adj_holm"]),
+        "mean a - b [95% t-CI]": lambda r: fmt_ci(r["mean_diff"], r["diff_lo"], r["diff_hi"]),
+        "Wilcoxon W": lambda r: fmt(r["W"], 1), "p (Holm)": lambda r: fmt_p(r["p_adj_holm"]),
         "significant": "sig",
     })
 
 
 def report_lines(ev: ArmEvidence) -> list[str]:
+    """The lines of the arm's ``report.md``.
+
+    Args:
+        ev: the arm's evidence.
+
+    Returns:
+        Markdown lines.
+    """
     cfg: Mapping[str, Any] = ev.config
     lines = [f"# Arm `{ev.arm.name}`: {ev.arm.paper}\n",
              f"- Command: `{ev.arm.command()}`",
@@ -177,13 +249,10 @@ def report_lines(ev: ArmEvidence) -> list[str]:
     lines.append("\n![accuracy](figures/accuracy.png)\n\n![metrics](figures/metrics.png)")
     if ev.comparison is not None:
         lines.append("\n## Beside the published numbers\n")
-        lines.append("| metric | " + " | ".join(tb.CATEGORY_TEXT[k] for k in tb.COUNTED) + " | other | not run |")
-        lines.append("|---|" + "---|" * (len(tb.COUNTED) + 2))
+        lines += table_head(["metric", *(vd.CATEGORY_TEXT[k] for k in vd.COUNTED), "other", "not run"])
         for metric in ("Accuracy",) + GRAPH_METRICS:
-            c = tb.counts(ev.comparison[ev.comparison["metric"] == metric])
-            other = sum(v for k, v in c.items() if k not in tb.COUNTED and k != "not-run")
-            lines.append(f"| {metric} | " + " | ".join(str(c[k]) for k in tb.COUNTED)
-                         + f" | {other} | {c['not-run']} |")
+            c = vd.counts(ev.comparison[ev.comparison["metric"] == metric])
+            lines.append(table_row([metric, *(c[k] for k in vd.COUNTED), vd.other_count(c), c[vd.NOT_RUN]]))
         lines.append("\nCell by cell: `comparison.csv` and `docs/reproduction.md`.")
     for metric in RUN_METRICS:
         if metric in ("Test_Accuracy",):

@@ -8,61 +8,33 @@ Subcommands::
     python -m connectome_priors evidence import docs/results/compat-free STORE
 
 * ``export``: the finished runs of a run store -> ``<results>/<arm>/records.jsonl`` + ``config.json``
-  (:mod:`connectome_priors.benchmarks.evidence._records`); with ``--published`` (or when ``<results>/published/`` is missing and the
-  paper's folder is found: ``$CONNECTOME_PRIORS_PAPER`` or ``../shared/paper``) it also copies the paper's
-  published numbers that the comparison uses into ``<results>/published/``.
+  (:mod:`._records`); with ``--published`` (or when ``<results>/published/`` is missing and the paper's folder is
+  found: ``$CONNECTOME_PRIORS_PAPER`` or ``../shared/paper``) it also copies the paper's published numbers that the
+  comparison uses into ``<results>/published/``.
 * ``rebuild``: from the records (and ``published/``, and the template ``reproduction_template.md``) ONLY, every
   arm's ``summary.csv``, ``runs.csv``, ``comparison.csv``, ``paired.csv``, figures and ``report.md``
-  (:mod:`connectome_priors.benchmarks.evidence._arm`) and ``docs/reproduction.md`` (:mod:`connectome_priors.benchmarks.evidence._doc`). Deterministic:
-  no timestamps, paths or versions in the output; the same records give the same bytes.
+  (:mod:`._arm`) and ``docs/reproduction.md`` (:mod:`._doc`). Deterministic: no timestamps, paths or versions in
+  the output; the same records give the same bytes.
 * ``check``: rebuild into a temporary copy and compare with the committed files byte for byte (figures too when
   the installed matplotlib is the one that drew them; otherwise they are reported as not comparable).
-* ``import``: records -> a run store (JSONs, no weights) that ``python -m connectome_priors ablation --out STORE`` resumes.
+* ``import``: records -> a run store (JSONs, no weights) that ``python -m connectome_priors ablation --out STORE``
+  resumes.
+
+This module is the command line only; ``rebuild`` and ``check`` are :mod:`._build`.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from connectome_priors._atomic import write_bytes, write_text
+from ._build import DEFAULT_RESULTS, PUBLISHED, check, copy_published, rebuild
+from ._records import ARMS, RecordsError, export_store, get_arm, import_records
 
-from . import _arm as arm_mod
-from . import _doc as doc_mod
-from ._figures import png_matplotlib_version
-from ._records import ARMS, CONFIG, RECORDS, RecordsError, export_store, get_arm, import_records
-
-DEFAULT_RESULTS = Path("docs") / "results"
-PUBLISHED = "published"
-PUBLISHED_FILES = {  # committed name -> path inside the paper's folder
-    "reported_results.csv": "reported_results.csv",
-    "README.md": "README.md",
-    "simple_effects_KW_omnibus.csv": "raw/simple_effects_KW_omnibus.csv",
-    "simple_effects_MWU_pairs_holm.csv": "raw/simple_effects_MWU_pairs_holm.csv",
-    "head5_rows_WstarDstarC_by_task_arm.csv": "raw/head5_rows_WstarDstarC_by_task_arm.csv",
-}
-
-
-def _doc_path(results: Path, doc: str | os.PathLike | None) -> Path:
-    return Path(doc) if doc is not None else Path(results).parent / "reproduction.md"
-
-
-def copy_published(paper_dir: Path, results: Path) -> list[Path]:
-    """Copy the paper's published numbers used by the comparison into ``<results>/published/`` (bytes as is)."""
-    out = []
-    for name, rel in PUBLISHED_FILES.items():
-        src = Path(paper_dir) / rel
-        if not src.is_file():
-            raise RecordsError(f"{src}: missing (expected the paper's folder with reported_results.csv and raw/)")
-        dst = Path(results) / PUBLISHED / name
-        write_bytes(dst, src.read_bytes(), mkdir=True)
-        out.append(dst)
-    return out
+__all__ = ["check", "main", "rebuild"]
 
 
 def _paper_dir(explicit: str | None) -> Path | None:
@@ -74,74 +46,6 @@ def _paper_dir(explicit: str | None) -> Path | None:
         if (folder / "reported_results.csv").is_file():
             return folder
     return None
-
-
-def arm_folders(results: Path) -> list[Path]:
-    """The arm folders of ``results`` in the order of :data:`ARMS`; an unknown folder is an error."""
-    results = Path(results)
-    if not results.is_dir():
-        raise RecordsError(f"{results}: no such folder of committed results")
-    names = sorted(p.name for p in results.iterdir() if p.is_dir() and p.name != PUBLISHED)
-    unknown = [n for n in names if n not in ARMS]
-    if unknown:
-        raise RecordsError(f"{results}: unknown arm folder(s) {unknown}; arms are {list(ARMS)}")
-    return [results / n for n in ARMS if n in names]
-
-
-def rebuild(results: str | os.PathLike = DEFAULT_RESULTS, doc: str | os.PathLike | None = None, *,
-            figures: bool = True) -> list[Path]:
-    """Regenerate every derived file from the records (``figures=False``: all but the PNGs); returns the paths."""
-    results = Path(results)
-    published = results / PUBLISHED
-    arms, written = {}, []
-    for folder in arm_folders(results):
-        if not ((folder / RECORDS).exists() or (folder / CONFIG).exists()):
-            continue
-        ev = arm_mod.compute(folder, published)
-        written += arm_mod.write_files(ev, folder, published, draw=figures)
-        arms[ev.arm.name] = ev
-    text = doc_mod.render(results / doc_mod.TEMPLATE, arms, published)
-    path = _doc_path(results, doc)
-    write_text(path, text)
-    return written + [path]
-
-
-def check(results: str | os.PathLike = DEFAULT_RESULTS, doc: str | os.PathLike | None = None) -> dict[str, list[str]]:
-    """Rebuild a copy of the inputs and compare every derived file with the committed one.
-
-    Returns ``{"identical": [...], "differ": [...], "missing": [...], "figures_not_comparable": [...]}`` (paths
-    relative to ``results``' parent); figures drawn by another matplotlib version are not compared.
-    """
-    results = Path(results)
-    doc_path = _doc_path(results, doc)
-    with tempfile.TemporaryDirectory(prefix="evidence-check-") as tmp:
-        copy = Path(tmp) / "results"
-        copy.mkdir()
-        shutil.copy2(results / doc_mod.TEMPLATE, copy / doc_mod.TEMPLATE)
-        if (results / PUBLISHED).is_dir():
-            shutil.copytree(results / PUBLISHED, copy / PUBLISHED)
-        for folder in arm_folders(results):
-            (copy / folder.name).mkdir()
-            for name in (RECORDS, CONFIG):
-                if (folder / name).exists():
-                    shutil.copy2(folder / name, copy / folder.name / name)
-        paths = rebuild(copy, Path(tmp) / "reproduction.md")
-        out: dict[str, list[str]] = {"identical": [], "differ": [], "missing": [], "figures_not_comparable": []}
-        import matplotlib
-
-        for new in paths:
-            if new == Path(tmp) / "reproduction.md":
-                old, label = doc_path, doc_path.name
-            else:
-                rel = new.relative_to(copy)
-                old, label = results / rel, str(Path(results.name) / rel)
-            if not old.exists():
-                out["missing"].append(label)
-            elif new.suffix == ".png" and png_matplotlib_version(old) != matplotlib.__version__:
-                out["figures_not_comparable"].append(label)
-            else:
-                out["identical" if old.read_bytes() == new.read_bytes() else "differ"].append(label)
-    return out
 
 
 # ------------------------------------------------------------------------------------------ CLI
@@ -172,6 +76,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m connectome_priors evidence``.
+
+    Args:
+        argv: the arguments after ``evidence`` (default ``sys.argv[1:]``).
+
+    Returns:
+        The exit status: 0 done, 1 ``check`` found a difference, 2 unusable records or arguments.
+    """
     args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     try:
         if args.command == "export":

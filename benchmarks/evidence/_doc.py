@@ -2,8 +2,9 @@
 
 The document is the hand-written template ``docs/results/reproduction_template.md`` with its ``{{section}}``
 markers replaced by generated sections (:data:`SECTIONS`), each computed from the committed records
-(:mod:`connectome_priors.benchmarks.evidence._arm`) and the committed copy of the published numbers (``docs/results/published/``).
-An arm without records is listed as not yet run, with the command that makes it.
+(:mod:`._arm`) and the committed copy of the published numbers (``docs/results/published/``). An arm without
+records is listed as not yet run, with the command that makes it. Numbers, verdicts and tables are written by the
+report's one layer (:mod:`connectome_priors.benchmarks.report._verdict`, ``._format``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,17 @@ import numpy as np
 import pandas as pd
 
 from connectome_priors.benchmarks._schema import GRAPH_METRICS, TASKS
+from connectome_priors.benchmarks.report import _verdict as vd
+from connectome_priors.benchmarks.report._format import (
+    TASK_LABELS,
+    fmt,
+    fmt_ci,
+    fmt_p,
+    markdown_table,
+    table_head,
+    table_row,
+)
+from connectome_priors.stats import mean_interval
 
 from . import _stats as st
 from . import _tables as tb
@@ -41,39 +53,56 @@ def _head(ev: ArmEvidence) -> str:
 
 
 def arms_section(arms: Arms) -> list[str]:
-    lines = ["| issue arm | arm | reproduces | how far it got | command |", "|---|---|---|---|---|"]
+    """The arms: what each reproduces, how far it got and its command.
+
+    Args:
+        arms: the evidence of the arms with records.
+
+    Returns:
+        Markdown lines.
+    """
+    lines = table_head(["issue arm", "arm", "reproduces", "how far it got", "command"])
     for name, arm in ARMS.items():
         status = arms[name].progress_text() if name in arms else "not yet run"
-        lines.append(f"| {arm.issue_arm} | `{name}` | {arm.paper} | {status} | `{arm.command()}` |")
+        lines.append(table_row([arm.issue_arm, f"`{name}`", arm.paper, status, f"`{arm.command()}`"]))
     return lines
 
 
 def summary_section(arms: Arms, published_dir: Path) -> list[str]:
-    """One row per table of the paper: the verdict counts (cells not run yet counted apart)."""
-    head = ["table", "arm", "how far it got"] + [tb.CATEGORY_TEXT[k] for k in tb.COUNTED] + ["other", "not run yet"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    """One row per table of the paper: the verdict counts (cells not run yet counted apart).
+
+    Args:
+        arms: the evidence of the arms with records.
+        published_dir: ``docs/results/published``.
+
+    Returns:
+        Markdown lines.
+    """
+    not_yet = ["–"] * (len(vd.COUNTED) + 2)
+    lines = table_head(["table", "arm", "how far it got", *(vd.CATEGORY_TEXT[k] for k in vd.COUNTED), "other",
+                        "not run yet"])
+
+    def counted(c: dict[str, int]) -> list[int]:
+        return [*(c[k] for k in vd.COUNTED), vd.other_count(c), c[vd.NOT_RUN]]
+
     for label, name, metrics in (("Table 2 (accuracy)", "compat-free", ("Accuracy",)),
                                  ("Table 3 (accuracy)", "compat-nonneg", ("Accuracy",)),
                                  ("graph metrics, free arm", "compat-free", GRAPH_METRICS),
                                  ("graph metrics, nonneg arm", "compat-nonneg", GRAPH_METRICS)):
         ev = arms.get(name)
         if ev is None or ev.comparison is None:
-            lines.append(f"| {label} | `{name}` | not yet run |" + " – |" * (len(tb.COUNTED) + 2))
+            lines.append(table_row([label, f"`{name}`", "not yet run", *not_yet]))
             continue
-        c = tb.counts(ev.comparison[ev.comparison["metric"].isin(metrics)])
-        other = sum(v for k, v in c.items() if k not in tb.COUNTED and k != "not-run")
-        lines.append(f"| {label} | `{name}` | {ev.progress_text()} | "
-                     + " | ".join(str(c[k]) for k in tb.COUNTED) + f" | {other} | {c['not-run']} |")
+        c = vd.counts(ev.comparison[ev.comparison["metric"].isin(metrics)])
+        lines.append(table_row([label, f"`{name}`", ev.progress_text(), *counted(c)]))
+    label = "precision arm (W*D*C vs 5 published runs)"
     ev = arms.get("compat-free-precision")
     comp = None if ev is None else precision_comparison(ev, published_dir)
     if comp is None or comp.empty:
-        lines.append("| precision arm (W*D*C vs 5 published runs) | `compat-free-precision` | "
-                     + ("not yet run" if ev is None else ev.progress_text()) + " |" + " – |" * (len(tb.COUNTED) + 2))
+        lines.append(table_row([label, "`compat-free-precision`", "not yet run" if ev is None else ev.progress_text(),
+                                *not_yet]))
     else:
-        c = tb.counts(comp)
-        other = sum(v for k, v in c.items() if k not in tb.COUNTED and k != "not-run")
-        lines.append(f"| precision arm (W*D*C vs 5 published runs) | `compat-free-precision` | {ev.progress_text()} | "
-                     + " | ".join(str(c[k]) for k in tb.COUNTED) + f" | {other} | {c['not-run']} |")
+        lines.append(table_row([label, "`compat-free-precision`", ev.progress_text(), *counted(vd.counts(comp))]))
     ev = arms.get("compat-free")
     se = (ev.simple_effects or {}) if ev is not None else {}
     if se.get("kruskal") is not None and not se["kruskal"].empty:
@@ -96,11 +125,19 @@ def _table(arms: Arms, name: str, metric: str, title: str) -> list[str]:
     if ev.comparison is None:
         return [_head(ev), "\n_The published numbers are not committed (`docs/results/published/`)._"]
     comp = ev.comparison[ev.comparison["metric"] == metric]
-    lines = [_head(ev), f"\n{title}: {tb.counts_line(tb.counts(comp))}."]
+    lines = [_head(ev), f"\n{title}: {vd.counts_line(vd.counts(comp))}."]
     return lines + tb.comparison_markdown(comp)
 
 
 def table2_section(arms: Arms) -> list[str]:
+    """Table 2 (free arm): verdict counts, the cells, and the seed-paired comparisons of each prior.
+
+    Args:
+        arms: the evidence of the arms with records.
+
+    Returns:
+        Markdown lines.
+    """
     lines = _table(arms, "compat-free", "Accuracy", "Counts over the 33 cells of Table 2")
     if "compat-free" in arms:
         ev = arms["compat-free"]
@@ -113,10 +150,26 @@ def table2_section(arms: Arms) -> list[str]:
 
 
 def table3_section(arms: Arms) -> list[str]:
+    """Table 3 (nonnegative arm): verdict counts and the cells.
+
+    Args:
+        arms: the evidence of the arms with records.
+
+    Returns:
+        Markdown lines.
+    """
     return _table(arms, "compat-nonneg", "Accuracy", "Counts over the 33 cells of Table 3")
 
 
 def graph_section(arms: Arms) -> list[str]:
+    """The graph metrics of both compat arms: counts over all four, then each metric's cells.
+
+    Args:
+        arms: the evidence of the arms with records.
+
+    Returns:
+        Markdown lines.
+    """
     lines = []
     for name, table in (("compat-free", "Table 2"), ("compat-nonneg", "Table 3")):
         lines.append(f"\n### Graph metrics of the {table} arm")
@@ -125,16 +178,24 @@ def graph_section(arms: Arms) -> list[str]:
             continue
         ev = arms[name]
         lines.append(_head(ev))
-        total = tb.counts(ev.comparison[ev.comparison["metric"].isin(GRAPH_METRICS)])
-        lines.append(f"\nCounts over all four graph metrics (132 cells): {tb.counts_line(total)}.")
+        total = vd.counts(ev.comparison[ev.comparison["metric"].isin(GRAPH_METRICS)])
+        lines.append(f"\nCounts over all four graph metrics (132 cells): {vd.counts_line(total)}.")
         for metric in GRAPH_METRICS:
             comp = ev.comparison[ev.comparison["metric"] == metric]
-            lines.append(f"\n#### {metric} ({table} arm)\n\nCounts: {tb.counts_line(tb.counts(comp))}.")
+            lines.append(f"\n#### {metric} ({table} arm)\n\nCounts: {vd.counts_line(vd.counts(comp))}.")
             lines += tb.comparison_markdown(comp)
     return lines
 
 
 def simple_effects_section(arms: Arms) -> list[str]:
+    """The simple-effects tests S5-S7 beside the paper's: decisions compared, accuracy tables.
+
+    Args:
+        arms: the evidence of the arms with records.
+
+    Returns:
+        Markdown lines.
+    """
     if "compat-free" not in arms:
         return _not_run("compat-free")
     ev = arms["compat-free"]
@@ -148,15 +209,13 @@ def simple_effects_section(arms: Arms) -> list[str]:
              "significance decision compared where both sides tested the pair; a pair is tested only after a "
              "significant omnibus, so a pair can be tested on one side only. While the arm is incomplete, a context "
              "may hold fewer levels in ours than in the paper's, and a context without our runs is *not run yet*.\n",
-             "| metric | KW: same decision | KW: differ | KW: undefined | KW: not run yet | MWU: same | MWU: differ "
-             "| MWU: only published | MWU: only ours | MWU: not run yet |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             *table_head(["metric", "KW: same decision", "KW: differ", "KW: undefined", "KW: not run yet", "MWU: same",
+                          "MWU: differ", "MWU: only published", "MWU: only ours", "MWU: not run yet"])]
     kw_keys, mwu_keys = ("same", "differ", "undefined", "not run yet"), ("same", "differ", "only published",
                                                                          "only ours", "not run yet")
 
     def row(label: str, a: dict, b: dict) -> str:
-        return (f"| {label} | " + " | ".join(str(a.get(k, 0)) for k in kw_keys) + " | "
-                + " | ".join(str(b.get(k, 0)) for k in mwu_keys) + " |")
+        return table_row([label, *(a.get(k, 0) for k in kw_keys), *(b.get(k, 0) for k in mwu_keys)])
 
     for metric in sorted(set(kw["metric"])):
         lines.append(row(metric, st.agreement_counts(kw[kw["metric"] == metric]),
@@ -165,49 +224,62 @@ def simple_effects_section(arms: Arms) -> list[str]:
     for focus, title in (("w_variant", "init (W)"), ("d_variant", "distance (D)"),
                          ("c_variant", "communicability (C)")):
         lines.append(f"\n#### Focus factor {title}, accuracy\n")
-        lines += tb.markdown(kw[(kw["metric"] == "accuracy") & (kw["focus"] == focus)], {
-            "task": "task", "context": "context", "H ours": lambda r: tb.fmt(r["H"], 2),
-            "p ours": lambda r: tb.fmt_p(r["p"]), "H paper": lambda r: tb.fmt(r["pub_H"], 2),
-            "p paper": lambda r: tb.fmt_p(r["pub_p"]), "decision": "agree"})
+        lines += markdown_table(kw[(kw["metric"] == "accuracy") & (kw["focus"] == focus)], {
+            "task": "task", "context": "context", "H ours": lambda r: fmt(r["H"], 2),
+            "p ours": lambda r: fmt_p(r["p"]), "H paper": lambda r: fmt(r["pub_H"], 2),
+            "p paper": lambda r: fmt_p(r["pub_p"]), "decision": "agree"})
         lines.append("")
-        lines += tb.markdown(mwu[(mwu["metric"] == "accuracy") & (mwu["focus"] == focus)], {
+        lines += markdown_table(mwu[(mwu["metric"] == "accuracy") & (mwu["focus"] == focus)], {
             "task": "task", "context": "context", "l1": "l1", "l2": "l2",
-            "p_Holm ours": lambda r: tb.fmt_p(r["p_adj_holm"]),
+            "p_Holm ours": lambda r: fmt_p(r["p_adj_holm"]),
             "sig ours": lambda r: r["sig"] if isinstance(r["sig"], str) else "–",
-            "p_Holm paper": lambda r: tb.fmt_p(r["pub_p_adj_holm"]),
+            "p_Holm paper": lambda r: fmt_p(r["pub_p_adj_holm"]),
             "sig paper": lambda r: r["pub_sig"] if isinstance(r["pub_sig"], str) else "–", "decision": "agree"})
     lines.append("\nAll metrics: `docs/results/compat-free/simple_effects_kw.csv`, `simple_effects_mwu.csv`.")
     return lines
 
 
 def precision_comparison(ev: ArmEvidence, published_dir: Path) -> pd.DataFrame | None:
-    """W*D*C of the precision arm beside the 5 published runs (mean, t-interval of those 5); None if not committed."""
+    """W*D*C of the precision arm beside the 5 published runs (their mean and t-interval), verdicts included.
+
+    Args:
+        ev: the precision arm's evidence.
+        published_dir: ``docs/results/published``.
+
+    Returns:
+        A comparison (:func:`connectome_priors.benchmarks.report._verdict.compare`) of the cells that both sides
+        have, or None if the published rows are not committed.
+    """
     path = published_dir / "head5_rows_WstarDstarC_by_task_arm.csv"
     if not path.is_file():
         return None
     head = pd.read_csv(path)
     head = head[head["arm"] == PRECISION_ARM]
-    rows = []
+    published = []
     for metric, col in PAPER_METRIC.items():
         for task in TASKS:
             x = head.loc[head["task"] == st.NOTEBOOK_TASK[task], col].to_numpy(float)
             x = x[np.isfinite(x)]
-            s = ev.summary[(ev.summary["metric"] == metric) & (ev.summary["task"] == task)
-                           & (ev.summary["variant"] == "W*D*C")]
-            if s.empty or not x.size:
-                continue
-            lo, hi = _t_interval(x)
-            ours = s.iloc[0].to_dict()
-            pub = dict(mean=float(x.mean()), ci95_lo=lo, ci95_hi=hi)
-            rows.append(dict(metric=metric, task=task, variant="W*D*C", n=int(ours["n"]), n_ok=int(ours["n_ok"]),
-                             mean=ours["mean"], t_lo=ours["t_lo"], t_hi=ours["t_hi"], boot_lo=ours["boot_lo"],
-                             boot_hi=ours["boot_hi"], pub_mean=pub["mean"], pub_lo=lo, pub_hi=hi,
-                             verdict=tb.classify(ours, pub, task=task, metric=metric)))
-    return pd.DataFrame(rows, columns=["metric", "task", "variant", "n", "n_ok", "mean", "t_lo", "t_hi", "boot_lo",
-                                       "boot_hi", "pub_mean", "pub_lo", "pub_hi", "verdict"])
+            if x.size:
+                mean, lo, hi = mean_interval(x)
+                published.append(dict(metric=metric, task=task, variant="W*D*C", mean=mean, ci95_lo=lo, ci95_hi=hi))
+    comp = vd.compare(ev.summary, pd.DataFrame(published, columns=["metric", "task", "variant", "mean", "ci95_lo",
+                                                                   "ci95_hi"]),
+                      metrics=tuple(PAPER_METRIC), variants=["W*D*C"])
+    keep = ~comp["verdict"].isin([vd.NOT_RUN, "no-published"])
+    return comp[keep].drop(columns="nan_acc").reset_index(drop=True)
 
 
 def precision_section(arms: Arms, published_dir: Path) -> list[str]:
+    """The precision arm's W*D*C beside the 5 published runs.
+
+    Args:
+        arms: the evidence of the arms with records.
+        published_dir: ``docs/results/published``.
+
+    Returns:
+        Markdown lines.
+    """
     name = "compat-free-precision"
     if name not in arms:
         return _not_run(name)
@@ -219,28 +291,18 @@ def precision_section(arms: Arms, published_dir: Path) -> list[str]:
              f"arm `{PRECISION_ARM}`); their mean and 95% t-interval are computed here from those 5 runs."]
     if comp.empty:
         return lines + ["\n_No W*D*C records yet._"]
-    lines.append(f"\nCounts over {len(comp)} cells (W*D*C, 3 tasks, 5 metrics): {tb.counts_line(tb.counts(comp))}.")
+    lines.append(f"\nCounts over {len(comp)} cells (W*D*C, 3 tasks, 5 metrics): {vd.counts_line(vd.counts(comp))}.")
     for metric in PAPER_METRIC:
         lines.append(f"\n#### {metric} (precision arm, W*D*C)")
         lines += tb.comparison_markdown(comp[comp["metric"] == metric])
     return lines
 
 
-def _t_interval(x: np.ndarray) -> tuple[float, float]:
-    from connectome_priors.stats import t_interval
-
-    if x.size < 2:
-        return np.nan, np.nan
-    if np.all(x == x[0]):
-        return float(x[0]), float(x[0])
-    return t_interval(x)
-
-
 def _claim(row: pd.Series, arm: str) -> str:
-    diff = tb.fmt_ci(row["mean_diff"], row["diff_lo"], row["diff_hi"])
-    test = (f"arm `{arm}`, {row['metric']}, {row['task']} ({tb.TASK_LABELS[row['task']]}), {int(row['n'])} seeds: "
+    diff = fmt_ci(row["mean_diff"], row["diff_lo"], row["diff_hi"])
+    test = (f"arm `{arm}`, {row['metric']}, {row['task']} ({TASK_LABELS[row['task']]}), {int(row['n'])} seeds: "
             f"{row['a']} − {row['b']} = {diff}; Wilcoxon signed-rank, Holm over the pairs of this (task, metric): "
-            f"p = {tb.fmt_p(row['p_adj_holm'])}")
+            f"p = {fmt_p(row['p_adj_holm'])}")
     if not np.isfinite(row["p_adj_holm"]):
         reason = row["note"] if isinstance(row["note"], str) and row["note"] else "no test"
         if int(row["n"]) and row["mean_diff"] == 0 and row["diff_lo"] == row["diff_hi"] == 0:
@@ -248,7 +310,7 @@ def _claim(row: pd.Series, arm: str) -> str:
         return f"- `{row['a']}` vs `{row['b']}`: no test ({test}; {reason})."
     if row["sig"] != "YES":
         n = int(row["n"])
-        floor = f"; with {n} seeds the smallest attainable p is {tb.fmt_p(2.0 / 2 ** n)}" if 0 < n < 8 else ""
+        floor = f"; with {n} seeds the smallest attainable p is {fmt_p(2.0 / 2 ** n)}" if 0 < n < 8 else ""
         if 0 < n and 2.0 / 2 ** n >= 0.05 and (row["diff_lo"] > 0 or row["diff_hi"] < 0):
             # the test cannot reject at this n, whatever the data: say what the interval shows, and that it is untested
             word = "higher" if row["mean_diff"] > 0 else "lower"
@@ -260,6 +322,14 @@ def _claim(row: pd.Series, arm: str) -> str:
 
 
 def findings_section(arms: Arms) -> list[str]:
+    """Findings beyond the paper (default-mode arm with controls), each naming its arm and test.
+
+    Args:
+        arms: the evidence of the arms with records.
+
+    Returns:
+        Markdown lines.
+    """
     if "default-free" not in arms:
         return _not_run("default-free")
     ev = arms["default-free"]
@@ -295,7 +365,19 @@ SECTIONS: dict[str, Callable[..., list[str]]] = {
 
 
 def render(template_path: Path, arms: Arms, published_dir: Path) -> str:
-    """The template with every ``{{section}}`` replaced; every marker must occur exactly once."""
+    """The template with every ``{{section}}`` replaced.
+
+    Args:
+        template_path: ``docs/results/reproduction_template.md``.
+        arms: the evidence of the arms with records.
+        published_dir: ``docs/results/published``.
+
+    Returns:
+        The text of ``docs/reproduction.md``.
+
+    Raises:
+        RecordsError: the template is unreadable, or a marker does not occur exactly once.
+    """
     try:
         text = Path(template_path).read_text(encoding="utf-8")
     except OSError as exc:

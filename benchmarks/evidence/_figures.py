@@ -17,8 +17,7 @@ import pandas as pd
 from connectome_priors._atomic import atomic_path
 from connectome_priors.benchmarks._schema import GRAPH_METRICS, TASKS
 from connectome_priors.benchmarks.report._figures import draw_accuracy, draw_metrics
-
-TASK_TITLES = {"Task1": "One-Choice Inference", "Task2": "PDM", "Task3": "Go/NoGo"}
+from connectome_priors.benchmarks.report._format import TASK_SHORT_LABELS
 
 
 def _plt():
@@ -41,10 +40,21 @@ def _save(fig, path: Path) -> Path:
 
 def plot_accuracy(summ: pd.DataFrame, published: pd.DataFrame | None, variants: Sequence[str], path: Path,
                   title: str) -> Path:
-    """Mean final-epoch training accuracy per variant and task with 95 % t-CIs; published beside (if any)."""
+    """Mean final-epoch training accuracy per variant and task with 95 % t-CIs; published beside (if any).
+
+    Args:
+        summ: the arm's summary.
+        published: the published rows of the arm's sign, or None.
+        variants: the x axis.
+        path: the PNG.
+        title: the figure's title.
+
+    Returns:
+        ``path``.
+    """
     matplotlib, plt = _plt()
     with matplotlib.rc_context(matplotlib.rcParamsDefault):
-        fig = draw_accuracy(summ, published, TASKS, variants, ci=("t_lo", "t_hi"), titles=TASK_TITLES)
+        fig = draw_accuracy(summ, published, TASKS, variants, titles=TASK_SHORT_LABELS)
         fig.suptitle(title, fontsize=10)
         fig.tight_layout()
         return _save(fig, path)
@@ -52,17 +62,35 @@ def plot_accuracy(summ: pd.DataFrame, published: pd.DataFrame | None, variants: 
 
 def plot_metrics(df: pd.DataFrame, variants: Sequence[str], path: Path, title: str,
                  metrics: Sequence[str] = ("Test_Accuracy",) + GRAPH_METRICS) -> Path:
-    """One panel per (metric, task): every seed as a dot, the mean as a bar."""
+    """One panel per (metric, task): every seed as a dot, the mean as a bar.
+
+    Args:
+        df: the arm's tidy runs.
+        variants: the x axis.
+        path: the PNG.
+        title: the figure's title.
+        metrics: one row of panels per metric.
+
+    Returns:
+        ``path``.
+    """
     matplotlib, plt = _plt()
     with matplotlib.rc_context(matplotlib.rcParamsDefault):
-        fig = draw_metrics(df, TASKS, variants, metrics, titles=TASK_TITLES)
+        fig = draw_metrics(df, TASKS, variants, metrics, titles=TASK_SHORT_LABELS)
         fig.suptitle(title, fontsize=10)
         fig.tight_layout()
         return _save(fig, path)
 
 
 def png_matplotlib_version(path: Path) -> str | None:
-    """The ``matplotlib`` text chunk of a PNG written by :func:`_save` (None if absent)."""
+    """The ``matplotlib`` text chunk of a PNG written by :func:`_save`.
+
+    Args:
+        path: the PNG.
+
+    Returns:
+        The matplotlib version that drew it, or None if the chunk is absent.
+    """
     data = Path(path).read_bytes()
     pos = 8
     while pos + 8 <= len(data):

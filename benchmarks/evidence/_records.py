@@ -1,9 +1,9 @@
 """Committed run records: the arms of the reproduction, and run store <-> ``records.jsonl``.
 
 A *record* is one finished run of the run store (``<store>/runs/<Task>/<variant-slug>/seed_NNNN.json``,
-:mod:`connectome_priors.benchmarks._run_store`) without what is machine-specific or not reproducible: the per-epoch ``history``
-(kept in the store; the evidence uses final metrics only), the timings ``cell_train_s``/``metrics_s`` and the
-weight-file name ``w_rec_file``. Everything else is kept as stored: ``variant, task, seed, status, metrics``
+:mod:`connectome_priors.benchmarks._run_store`) without what is machine-specific or not reproducible: the per-epoch
+``history`` (kept in the store; the evidence uses final metrics only), the timings ``cell_train_s``/``metrics_s``
+and the weight-file name ``w_rec_file``. Everything else is kept as stored: ``variant, task, seed, status, metrics``
 (NaN stored as ``null``), ``config_hash``, ``run_key``, ``factors``, ``data_seeds``, ``cell_seeds``, ...
 
 ``docs/results/<arm>/records.jsonl`` holds one record per line, sorted by (task, variant in canonical order,
@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from connectome_priors._atomic import write_bytes
+from connectome_priors._protocol import PAPER
 from connectome_priors.benchmarks._run_store import RUN_STORE, load_config
 from connectome_priors.benchmarks._schema import TASKS
 from connectome_priors.benchmarks._variants import variant_names
@@ -33,6 +34,7 @@ from connectome_priors.benchmarks._variants import variant_names
 DROPPED_RUN_KEYS = ("history", "cell_train_s", "metrics_s", "w_rec_file", "w_rec")
 DROPPED_CONFIG_KEYS = ("created", "data_dir")
 REQUIRED_RUN_KEYS = ("task", "variant", "seed", "status", "metrics", "config_hash")
+ARM_FIELD = "6_6_2"  # the paper's field: every arm is run on it, at the paper's protocol (PAPER)
 RECORDS = "records.jsonl"
 CONFIG = "config.json"
 
@@ -43,7 +45,20 @@ class RecordsError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class Arm:
-    """One arm of the reproduction: how its runs are made and what it is compared with."""
+    """One arm of the reproduction: how its runs are made and what it is compared with.
+
+    Every arm runs on field :data:`ARM_FIELD` at the paper's protocol (:data:`connectome_priors._protocol.PAPER`).
+
+    Attributes:
+        name: the arm's name (its folder under ``docs/results``).
+        sign: ``"free"`` or ``"nonneg"``.
+        reference_compat: the paper's pipeline (compat mode) or the corrected default.
+        seeds: the seeds per cell it aims at.
+        controls: run the control variants too.
+        functional: the functional measure of the init.
+        paper: what of the paper it reproduces.
+        issue_arm: its number in issue 11.
+    """
 
     name: str
     sign: str
@@ -55,8 +70,13 @@ class Arm:
     issue_arm: str = "–"  # the arm's number in issue 11
 
     def command(self) -> str:
-        """The exact command that produces (or resumes) this arm's run store."""
-        parts = ["python -m connectome_priors ablation --field 6_6_2 --epochs 10", f"--seeds {self.seeds}"]
+        """The exact command that produces (or resumes) this arm's run store.
+
+        Returns:
+            The command line.
+        """
+        parts = [f"python -m connectome_priors ablation --field {ARM_FIELD} --epochs {PAPER.epochs}",
+                 f"--seeds {self.seeds}"]
         if self.reference_compat:
             parts.append("--reference-compat")
         parts.append(f"--sign {self.sign}")
@@ -68,15 +88,25 @@ class Arm:
         return " ".join(parts)
 
     def variants(self) -> list[str]:
+        """The arm's variants, in canonical order."""
         return variant_names(controls=self.controls)
 
     def planned(self) -> int:
+        """Runs the arm aims at: variants x tasks x seeds."""
         return len(self.variants()) * len(TASKS) * self.seeds
 
     def check_config(self, config: Mapping[str, Any], where: str) -> None:
-        want = {"field": "6_6_2", "epochs": 10, "sign": self.sign, "reference_compat": self.reference_compat,
-                "functional": self.functional, "n_train": 5120, "n_val": 2560, "n_test": 2560,
-                "batch_size": 128, "lr": 1e-3, "lam": 0.3, "lam_emd": 0.1, "model": None}  # the built-in RNN
+        """Refuse a run store's configuration that is not this arm's.
+
+        Args:
+            config: the store's ``config.json``.
+            where: the file, for the message.
+
+        Raises:
+            RecordsError: a field differs (the message lists them and the arm's command).
+        """
+        want = {"field": ARM_FIELD, "sign": self.sign, "reference_compat": self.reference_compat,
+                "functional": self.functional, **PAPER.to_dict(), "model": None}  # the built-in RNN
         bad = {k: (config.get(k), v) for k, v in want.items() if config.get(k) != v}
         if bad:
             raise RecordsError(f"{where} is not arm {self.name!r} (found -> expected: {bad}); "
@@ -98,6 +128,17 @@ ARMS: dict[str, Arm] = {a.name: a for a in (
 
 
 def get_arm(name: str) -> Arm:
+    """The arm of this name.
+
+    Args:
+        name: one of :data:`ARMS`.
+
+    Returns:
+        The arm.
+
+    Raises:
+        RecordsError: an unknown name.
+    """
     if name not in ARMS:
         raise RecordsError(f"unknown arm {name!r}; choose one of {', '.join(ARMS)}")
     return ARMS[name]
@@ -112,6 +153,7 @@ def _variant_rank(variant: str) -> tuple[int, str]:
 
 
 def sort_key(record: Mapping[str, Any]) -> tuple:
+    """Sort key of a record: task, variant in canonical order, seed."""
     return (str(record["task"]), _variant_rank(str(record["variant"])), int(record["seed"]))
 
 
@@ -126,15 +168,24 @@ def _finite_or_none(obj: Any) -> Any:
 
 
 def compact(run: Mapping[str, Any]) -> dict[str, Any]:
-    """The record of one stored run (see the module docstring)."""
+    """The record of one stored run (see the module docstring).
+
+    Args:
+        run: the stored run.
+
+    Returns:
+        The record: the run without the dropped keys, non-finite floats as None.
+    """
     return _finite_or_none({k: v for k, v in run.items() if k not in DROPPED_RUN_KEYS})
 
 
 def record_line(record: Mapping[str, Any]) -> str:
+    """One line of ``records.jsonl``: compact JSON with sorted keys (no NaN)."""
     return json.dumps(record, sort_keys=True, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
 
 
 def compact_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """A store's ``config.json`` without what is machine-specific (:data:`DROPPED_CONFIG_KEYS`)."""
     return {k: v for k, v in config.items() if k not in DROPPED_CONFIG_KEYS}
 
 
@@ -152,7 +203,19 @@ def _check_run(run: Any, where: str) -> None:
 
 
 def write_records(records: Iterable[Mapping[str, Any]], config: Mapping[str, Any], folder: Path) -> Path:
-    """Write ``records.jsonl`` (sorted) and ``config.json`` into ``folder``; returns the records path."""
+    """Write ``records.jsonl`` (sorted) and ``config.json`` into ``folder``.
+
+    Args:
+        records: the records.
+        config: the store's configuration.
+        folder: ``docs/results/<arm>``.
+
+    Returns:
+        The path of ``records.jsonl``.
+
+    Raises:
+        RecordsError: two records of one (task, variant, seed).
+    """
     records = sorted((dict(r) for r in records), key=sort_key)
     seen = set()
     for r in records:
@@ -163,15 +226,23 @@ def write_records(records: Iterable[Mapping[str, Any]], config: Mapping[str, Any
     folder = Path(folder)
     text = "".join(record_line(r) + "\n" for r in records)
     write_bytes(folder / RECORDS, text.encode(), mkdir=True)
-    write_bytes(folder / CONFIG, (json.dumps(compact_config(config), indent=1, sort_keys=True) + "\n").encode(), mkdir=True)
+    config_text = json.dumps(compact_config(config), indent=1, sort_keys=True) + "\n"
+    write_bytes(folder / CONFIG, config_text.encode(), mkdir=True)
     return folder / RECORDS
 
 
 def read_records(folder: str | os.PathLike) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """``(records, config)`` of ``<folder>/records.jsonl`` and ``config.json``, validated.
 
-    Raises :class:`RecordsError` naming the file and line of anything missing, unparsable, duplicated
-    or made under another configuration (``config_hash``).
+    Args:
+        folder: ``docs/results/<arm>``.
+
+    Returns:
+        ``(records, config)``.
+
+    Raises:
+        RecordsError: naming the file and line of anything missing, unparsable, duplicated or made under another
+            configuration (``config_hash``).
     """
     folder = Path(folder)
     config_path, path = folder / CONFIG, folder / RECORDS
@@ -213,7 +284,20 @@ def read_records(folder: str | os.PathLike) -> tuple[list[dict[str, Any]], dict[
 
 
 def export_store(store: str | os.PathLike, arm: Arm, results_dir: str | os.PathLike) -> tuple[Path, int]:
-    """Export every finished run of ``store`` as ``<results_dir>/<arm>/records.jsonl``; returns (path, n)."""
+    """Export every finished run of ``store`` as ``<results_dir>/<arm>/records.jsonl``.
+
+    Args:
+        store: the run store (an ablation ``--out`` folder).
+        arm: the arm the store is.
+        results_dir: the committed results folder.
+
+    Returns:
+        ``(path of records.jsonl, runs exported)``.
+
+    Raises:
+        RecordsError: no ``config.json`` or no finished run, a configuration that is not the arm's, or a run of
+            another configuration.
+    """
     store = Path(store)
     try:
         config = load_config(store)
@@ -249,6 +333,16 @@ def import_records(folder: str | os.PathLike, store: str | os.PathLike) -> int:
     """Write the records of ``folder`` as a run store at ``store`` (JSONs, no weights); returns runs written.
 
     An existing store must hold the same configuration (``config_hash``); runs already there are kept.
+
+    Args:
+        folder: ``docs/results/<arm>``.
+        store: the run store to create or extend.
+
+    Returns:
+        The runs written.
+
+    Raises:
+        RecordsError: unreadable records, or a store of another configuration.
     """
     records, config = read_records(folder)
     store = Path(store)

@@ -55,6 +55,13 @@ def simple_effects_vs_published(df: pd.DataFrame, published_dir: Path) -> dict[s
     side's omnibus test did not reach 0.05 (pairs are tested only after a significant omnibus), ``not run yet``
     where our records lack the variants of the context, ``undefined`` where a p-value is NaN (e.g. all values
     identical). Empty frames if the published tables are not committed.
+
+    Args:
+        df: the arm's tidy runs.
+        published_dir: ``docs/results/published``.
+
+    Returns:
+        ``{"kruskal": ..., "mannwhitney": ...}``.
     """
     from connectome_priors.stats import simple_effects, to_paper_layout
 
@@ -95,6 +102,14 @@ def simple_effects_vs_published(df: pd.DataFrame, published_dir: Path) -> dict[s
 
 
 def agreement_counts(frame: pd.DataFrame) -> dict[str, int]:
+    """How many rows of a :func:`simple_effects_vs_published` table fall in each ``agree`` category.
+
+    Args:
+        frame: the table.
+
+    Returns:
+        Category -> rows, in the order of :data:`AGREEMENT` (categories without rows left out).
+    """
     if frame.empty:
         return {}
     c = frame["agree"].value_counts().to_dict()
@@ -103,7 +118,16 @@ def agreement_counts(frame: pd.DataFrame) -> dict[str, int]:
 
 def paired(df: pd.DataFrame, pairs: Sequence[tuple[str, str]] | None, metrics: Sequence[str]) -> pd.DataFrame:
     """Seed-paired comparisons (:func:`connectome_priors.stats.paired_comparisons`) of ``pairs`` (default: the
-    pairs that differ in one factor) for ``metrics``; pairs whose variants are absent are skipped."""
+    pairs that differ in one factor) for ``metrics``; pairs whose variants are absent are skipped.
+
+    Args:
+        df: the arm's tidy runs.
+        pairs: ``(a, b)`` pairs, or None for :func:`connectome_priors.stats.one_factor_pairs`.
+        metrics: the metrics, in the order of the rows.
+
+    Returns:
+        Columns :data:`connectome_priors.stats.PAIRED_COLUMNS`, by metric, task and pair.
+    """
     from connectome_priors.stats import PAIRED_COLUMNS, one_factor_pairs, paired_comparisons
 
     data = _finite(df, metrics)

@@ -1,9 +1,10 @@
 """The report's data: stored runs -> an xarray Dataset, a tidy table, summaries, published numbers, raw CSVs.
 
-Everything is rebuilt from the run store (:mod:`connectome_priors.benchmarks._run_store`), so the report of an interrupted or extended
-ablation is always what is on disk. The published numbers come from the paper's ``reported_results.csv``
-(argument ``published``; default ``$CONNECTOME_PRIORS_PAPER`` -- the CSV or its folder -- or ``../shared/paper``
-relative to the working directory).
+Everything is rebuilt from the run store (:mod:`connectome_priors.benchmarks._run_store`), so the report of an
+interrupted or extended ablation is always what is on disk. :func:`summarize` is the summary of every report (the
+ablation report, the committed evidence), computed by :func:`connectome_priors.stats.summarize_runs`. The published
+numbers come from the paper's ``reported_results.csv`` (argument ``published``; default ``$CONNECTOME_PRIORS_PAPER``
+-- the CSV or its folder -- or ``../shared/paper`` relative to the working directory).
 """
 
 from __future__ import annotations
@@ -23,11 +24,14 @@ from connectome_priors._atomic import atomic_path
 from connectome_priors.benchmarks._schema import HISTORY_KEYS, RUN_METRICS, TASK_NAMES, TASKS
 from connectome_priors.benchmarks._variants import variant_names
 
+from ._verdict import PUBLISHED_ARM
+
 if TYPE_CHECKING:  # pandas and xarray load on first use
     import pandas as pd
     import xarray as xr
 
-PUBLISHED_ARM = {"free": "none", "nonneg": "nonneg"}  # our sign arm -> the published table's sign_constraint
+BOOTSTRAP_SEED = 0
+BOOTSTRAP_RESAMPLES = 10_000
 
 
 def _nan(x) -> float:
@@ -39,6 +43,13 @@ def runs_to_dataset(runs: Sequence[Mapping[str, Any]], config: Mapping[str, Any]
 
     Variables: every metric of :data:`RUN_METRICS` (NaN where a run is missing or failed),
     ``status`` ("ok", a reason, or "missing"), timings, and ``history_<name>`` per epoch.
+
+    Args:
+        runs: the stored runs (:meth:`RunStore.load`).
+        config: the folder's ``config.json`` (its variants, tasks and seeds are included even without runs).
+
+    Returns:
+        The dataset, with the configuration and package versions as attributes.
     """
     import xarray as xr
 
@@ -133,8 +144,15 @@ def _metadata(config: Mapping[str, Any], n_runs: int) -> dict[str, Any]:
     }
 
 
-def tidy(ds) -> pd.DataFrame:
-    """Long table (variant, task, seed, metric, value, status) of the scalar run metrics."""
+def tidy(ds: xr.Dataset) -> pd.DataFrame:
+    """Long table of the scalar run metrics of the runs that exist.
+
+    Args:
+        ds: :func:`runs_to_dataset`'s dataset.
+
+    Returns:
+        Columns ``variant, task, seed, metric, value, status``.
+    """
     import pandas as pd
 
     frames = []
@@ -154,7 +172,17 @@ def tidy(ds) -> pd.DataFrame:
 
 def resolve_published(published: str | os.PathLike | None = None) -> Path | None:
     """The paper's ``reported_results.csv``: the argument, ``$CONNECTOME_PRIORS_PAPER`` (file or
-    folder) or ``../shared/paper/reported_results.csv`` relative to the working directory."""
+    folder) or ``../shared/paper/reported_results.csv`` relative to the working directory.
+
+    Args:
+        published: the CSV or its folder (None: the environment variable, then the default folder).
+
+    Returns:
+        The CSV's path, or None when no default location holds it.
+
+    Raises:
+        FileNotFoundError: ``published`` was given and holds no such file.
+    """
     candidates = []
     if published is not None:
         candidates.append(Path(published))
@@ -173,7 +201,18 @@ def resolve_published(published: str | os.PathLike | None = None) -> Path | None
 
 
 def load_published(path: Path | None, sign: str) -> pd.DataFrame | None:
-    """Rows of the published table for this sign arm: variant, task, metric, mean, ci95_lo/hi."""
+    """Rows of the published table for this sign arm: variant, task, metric, mean, ci95_lo/hi.
+
+    Args:
+        path: :func:`resolve_published`'s path (None: no table).
+        sign: our sign arm, ``"free"`` or ``"nonneg"``.
+
+    Returns:
+        The arm's rows, or None.
+
+    Raises:
+        ValueError: the CSV lacks a column the comparison needs.
+    """
     if path is None:
         return None
     import pandas as pd
@@ -189,31 +228,66 @@ def load_published(path: Path | None, sign: str) -> pd.DataFrame | None:
 # summaries
 
 
-def summarize(df) -> pd.DataFrame:
-    """Per (variant, task, metric): ``n`` runs, ``n_ok`` finite values, and over the finite values
-    mean, sd, 95 % t-interval (``ci95_lo``/``ci95_hi``) and bootstrap interval
-    (:func:`connectome_priors.stats.summarize`).
+def canonical_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows sorted by task (paper numbering), metric (:data:`RUN_METRICS` order) and variant (canonical order, controls
+    after the eleven); unknown labels last, in their order.
 
-    Runs that stopped on a non-finite loss have NaN metrics and are not averaged.
+    Args:
+        frame: a frame with ``task``, ``metric`` and ``variant`` columns.
+
+    Returns:
+        The sorted frame with a fresh index.
     """
-    from connectome_priors.stats import summarize as summarize_cells
+    import pandas as pd
 
-    keys = ["variant", "task", "metric"]
-    counts = (df.groupby(keys, sort=False)["value"]
-              .agg(n="size", n_ok=lambda v: int(np.isfinite(v).sum())).reset_index())
-    finite = df[np.isfinite(df["value"])][["variant", "task", "seed", "metric", "value"]]
-    if not len(finite):
-        return counts
-    cells = summarize_cells(finite).rename(columns={"t_lo": "ci95_lo", "t_hi": "ci95_hi"}).drop(columns="n")
-    return counts.merge(cells, on=keys, how="left")
+    order = {v: i for i, v in enumerate(variant_names(controls=True))}
+    metric_order = {m: i for i, m in enumerate(RUN_METRICS)}
+    key = pd.DataFrame({"t": frame["task"].map(lambda t: TASKS.index(t) if t in TASKS else len(TASKS)),
+                        "m": frame["metric"].map(lambda m: metric_order.get(m, len(metric_order))),
+                        "v": frame["variant"].map(lambda v: order.get(v, len(order)))})
+    idx = key.sort_values(["t", "m", "v"], kind="stable").index
+    return frame.loc[idx].reset_index(drop=True)
+
+
+def summarize(df: pd.DataFrame) -> pd.DataFrame:
+    """The summary every report shows: per (task, metric, variant), ``n`` runs, ``n_ok`` finite values, and over the
+    finite values the mean, sd, 95 % t-interval (``t_lo``/``t_hi``) and percentile bootstrap interval
+    (``boot_lo``/``boot_hi``; :data:`BOOTSTRAP_RESAMPLES` resamples, seed :data:`BOOTSTRAP_SEED`).
+
+    Computed by :func:`connectome_priors.stats.summarize_runs`; runs that stopped on a non-finite loss have NaN
+    metrics and are counted in ``n``, not averaged. Rows in :func:`canonical_order`.
+
+    Args:
+        df: tidy runs (``variant, task, seed, metric, value``; other columns ignored).
+
+    Returns:
+        Columns :data:`connectome_priors.stats.RUN_SUMMARY_COLUMNS`.
+    """
+    import pandas as pd
+
+    from connectome_priors.stats import RUN_SUMMARY_COLUMNS, summarize_runs
+
+    if df.empty:
+        return pd.DataFrame(columns=list(RUN_SUMMARY_COLUMNS))
+    table = summarize_runs(df[["variant", "task", "seed", "metric", "value"]], n_resamples=BOOTSTRAP_RESAMPLES,
+                           seed=BOOTSTRAP_SEED)
+    return canonical_order(table)
 
 
 # --------------------------------------------------------------------------------------------
 # CSVs
 
 
-def write_raw_csvs(ds, csv_dir: Path) -> list[Path]:
-    """``<csv_dir>/<Task>/<Metric>_raw.csv`` in the published layout (index ``simulation``)."""
+def write_raw_csvs(ds: xr.Dataset, csv_dir: Path) -> list[Path]:
+    """``<csv_dir>/<Task>/<Metric>_raw.csv`` in the published layout (index ``simulation``).
+
+    Args:
+        ds: :func:`runs_to_dataset`'s dataset.
+        csv_dir: the folder of the CSVs.
+
+    Returns:
+        The files written.
+    """
     import pandas as pd
 
     paths = []

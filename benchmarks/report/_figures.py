@@ -1,18 +1,22 @@
 """The report's figures: accuracy per variant and task beside the published, and the graph-metric panels.
 
-``draw_*`` build a figure (shared with the committed evidence, ``connectome_priors.benchmarks.evidence._figures``, which saves
-it reproducibly); ``plot_*`` draw and save the ablation report's copies.
+``draw_*`` build a figure (shared with the committed evidence, ``connectome_priors.benchmarks.evidence._figures``,
+which saves it reproducibly); ``plot_*`` draw and save the ablation report's copies.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from connectome_priors._atomic import atomic_path
 from connectome_priors.benchmarks._schema import GRAPH_METRICS, NO_MEMORY_ACCURACY, TASK_NAMES
+
+if TYPE_CHECKING:  # pandas loads on first use
+    import pandas as pd
 
 
 def _plt():
@@ -24,10 +28,23 @@ def _plt():
     return plt
 
 
-def draw_accuracy(summary, published, tasks: Sequence[str], variants: Sequence[str], *,
-                  ci: tuple[str, str] = ("ci95_lo", "ci95_hi"), titles=TASK_NAMES):
-    """Figure: mean final-epoch training accuracy per variant and task with 95% t-CIs (summary columns
-    ``ci``), the published mean and CI beside it when ``published`` is given."""
+def draw_accuracy(summary: pd.DataFrame, published: pd.DataFrame | None, tasks: Sequence[str],
+                  variants: Sequence[str], *, ci: tuple[str, str] = ("t_lo", "t_hi"),
+                  titles: Mapping[str, str] = TASK_NAMES):
+    """Figure: mean final-epoch training accuracy per variant and task with 95% t-CIs, the published mean and CI
+    beside it when ``published`` is given.
+
+    Args:
+        summary: our cells (:func:`._data.summarize`).
+        published: the published rows of this sign arm (``metric, task, variant, mean, ci95_lo, ci95_hi``), or None.
+        tasks: one panel per task, in this order.
+        variants: the variants on the x axis, in this order.
+        ci: the summary's columns of the interval's bounds.
+        titles: task -> panel title.
+
+    Returns:
+        The matplotlib figure (not saved).
+    """
     plt = _plt()
     fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 4.2), sharey=True, squeeze=False)
     x = np.arange(len(variants))
@@ -54,9 +71,21 @@ def draw_accuracy(summary, published, tasks: Sequence[str], variants: Sequence[s
     return fig
 
 
-def draw_metrics(df, tasks: Sequence[str], variants: Sequence[str],
-                 metrics: Sequence[str] = ("Test_Accuracy",) + GRAPH_METRICS, *, titles=TASK_NAMES):
-    """Figure: one panel per (metric, task) of a tidy frame; every seed as a dot, the mean as a bar."""
+def draw_metrics(df: pd.DataFrame, tasks: Sequence[str], variants: Sequence[str],
+                 metrics: Sequence[str] = ("Test_Accuracy",) + GRAPH_METRICS, *,
+                 titles: Mapping[str, str] = TASK_NAMES):
+    """Figure: one panel per (metric, task) of a tidy frame; every seed as a dot, the mean as a bar.
+
+    Args:
+        df: tidy runs (``variant, task, metric, value``).
+        tasks: one column of panels per task.
+        variants: the variants on the x axis, in this order.
+        metrics: one row of panels per metric.
+        titles: task -> panel title.
+
+    Returns:
+        The matplotlib figure (not saved).
+    """
     plt = _plt()
     fig, axes = plt.subplots(len(metrics), len(tasks), figsize=(4.2 * len(tasks), 2.6 * len(metrics)),
                              squeeze=False, sharex=True)
@@ -94,12 +123,35 @@ def _save(fig, path: Path, dpi: int) -> Path:
     return path
 
 
-def plot_accuracy(summary, published, tasks: Sequence[str], variants: Sequence[str], path: Path) -> Path:
-    """Mean final-epoch training accuracy per variant and task, 95% t-CIs, published beside."""
+def plot_accuracy(summary: pd.DataFrame, published: pd.DataFrame | None, tasks: Sequence[str],
+                  variants: Sequence[str], path: Path) -> Path:
+    """Save :func:`draw_accuracy` at ``path`` (PNG, 120 dpi).
+
+    Args:
+        summary: our cells.
+        published: the published rows of this sign arm, or None.
+        tasks: one panel per task.
+        variants: the x axis.
+        path: the PNG.
+
+    Returns:
+        ``path``.
+    """
     return _save(draw_accuracy(summary, published, tasks, variants), path, dpi=120)
 
 
-def plot_metrics(df, tasks: Sequence[str], variants: Sequence[str], path: Path,
+def plot_metrics(df: pd.DataFrame, tasks: Sequence[str], variants: Sequence[str], path: Path,
                  metrics: Sequence[str] = ("Test_Accuracy",) + GRAPH_METRICS) -> Path:
-    """One panel per (metric, task): every seed as a dot, the mean as a bar."""
+    """Save :func:`draw_metrics` at ``path`` (PNG, 110 dpi).
+
+    Args:
+        df: tidy runs.
+        tasks: one column of panels per task.
+        variants: the x axis.
+        path: the PNG.
+        metrics: one row of panels per metric.
+
+    Returns:
+        ``path``.
+    """
     return _save(draw_metrics(df, tasks, variants, metrics), path, dpi=110)

@@ -7,7 +7,8 @@ the report of an interrupted or extended ablation is always consistent with what
     <out>/csv/<Task>/<Metric>_raw.csv  the published layout: index ``simulation`` (= seed), one
                                        column per variant in canonical order (paper task numbering)
     <out>/csv/runs_tidy.csv            one row per (variant, task, seed, metric)
-    <out>/csv/summary.csv              mean, 95% t-interval (and bootstrap when available) per cell
+    <out>/csv/summary.csv              per cell: runs, finite runs, mean, sd, 95% t- and bootstrap interval
+                                       (the summary of the committed evidence too)
     <out>/csv/stats_*.csv              the statistics (connectome_priors.stats): simple effects, seed-paired
                                        comparisons, rank ANOVA
     <out>/figures/accuracy.png         accuracy per variant and task with 95% CIs (+ published)
@@ -16,9 +17,11 @@ the report of an interrupted or extended ablation is always consistent with what
 
 The published numbers come from the paper's ``reported_results.csv`` (argument ``published``;
 default ``$CONNECTOME_PRIORS_PAPER`` -- the CSV or its folder -- or ``../shared/paper`` relative to
-the working directory). Without it the report says so and omits that column. The pieces: ``_report_data`` (dataset,
-tables, published numbers), ``_report_figures``, ``_report_markdown`` (tables, verdicts, statistics); this module
-assembles them.
+the working directory). Without it the report says so and omits that column. The pieces: ``_data`` (dataset,
+tables, the summary, published numbers), ``_verdict`` (the comparison with the published numbers: the verdict, its
+categories and counts), ``_format`` (numbers, intervals, p-values, markdown tables), ``_figures``, ``_markdown``
+(the report's sections); this module assembles them. The committed evidence (``benchmarks.evidence``) and the claim
+report use the same summary, verdicts and formatting.
 
 Example::
 
@@ -35,17 +38,31 @@ from pathlib import Path
 from typing import Any
 
 from connectome_priors._atomic import atomic_path, write_text
+from connectome_priors._protocol import PAPER
 from connectome_priors.benchmarks._run_store import RUN_STORE, load_config
 from connectome_priors.benchmarks._schema import GRAPH_METRICS, NO_MEMORY_ACCURACY, TASK_NAMES, TASKS
 from connectome_priors.benchmarks._variants import CONTROL_DESCRIPTIONS, variant_names
 
-from ._data import PUBLISHED_ARM, load_published, resolve_published, runs_to_dataset, summarize, tidy, write_raw_csvs
+from ._data import load_published, resolve_published, runs_to_dataset, summarize, tidy, write_raw_csvs
 from ._figures import plot_accuracy, plot_metrics
-from ._markdown import VERDICT_NOTES, comparison_table, fmt_ci, statistics_section, status_section
+from ._format import fmt_ci, table_head, table_row
+from ._markdown import comparison_table, statistics_section, status_section
+from ._verdict import PUBLISHED_ARM, VERDICT_NOTES
 
 
 def write_report(out_dir: str | os.PathLike, *, published: str | os.PathLike | None = None) -> Path:
-    """Rebuild every report artifact of an ablation folder; returns the path of ``report.md``."""
+    """Rebuild every report artifact of an ablation folder from its stored runs.
+
+    Args:
+        out_dir: the ablation folder (``config.json`` and ``runs/``).
+        published: the paper's ``reported_results.csv`` or its folder (default: see the module docstring).
+
+    Returns:
+        The path of ``report.md``.
+
+    Raises:
+        FileNotFoundError: ``out_dir`` has no ``config.json``, or ``published`` names no file.
+    """
     out_dir = Path(out_dir)
     config = load_config(out_dir)
     runs = RUN_STORE.load(out_dir)
@@ -101,8 +118,8 @@ def write_report(out_dir: str | os.PathLike, *, published: str | os.PathLike | N
         lines.append(f"- Published numbers exist only for field 6_6_2 with corr⊙STTC; this run "
                      f"({config['field']}, {config['functional']}) is not compared.")
     if config.get("quick") and pub is not None:
-        lines.append("- **QUICK run**: far fewer training steps than the paper's 400 per run, so the verdicts "
-                     "against the published intervals below are not meaningful; they check the pipeline.")
+        lines.append(f"- **QUICK run**: far fewer training steps than the paper's {PAPER.total_steps} per run, so the "
+                     "verdicts against the published intervals below are not meaningful; they check the pipeline.")
     controls = [v for v in variants if v in CONTROL_DESCRIPTIONS]
     if controls:
         lines.append("- Controls: " + "; ".join(f"`{v}` = {CONTROL_DESCRIPTIONS[v]}" for v in controls) + ".")
@@ -145,6 +162,18 @@ def compare_reports(out_dirs: Sequence[str | os.PathLike], path: str | os.PathLi
 
     Each column is an ablation folder (labelled field/sign/mode), cells are mean [95% t-CI]
     (runs ok/n); the published value of the matching arm is added per sign arm present.
+
+    Args:
+        out_dirs: the ablation folders.
+        path: the markdown file to write.
+        metric: the metric compared.
+        published: the paper's ``reported_results.csv`` or its folder (default: see the module docstring).
+
+    Returns:
+        ``path``.
+
+    Raises:
+        FileNotFoundError: a folder has no ``config.json``, or ``published`` names no file.
     """
     columns, summaries, signs = [], [], []
     for d in out_dirs:
@@ -163,19 +192,19 @@ def compare_reports(out_dirs: Sequence[str | os.PathLike], path: str | os.PathLi
              "Cells: mean [95% t-interval] (finite runs / runs). Folders: "
              + "; ".join(f"`{c}` = {d}" for c, d in zip(columns, out_dirs)) + "."]
     for task in tasks:
-        head = ["variant"] + columns + [f"published {s}" for s in pubs]
-        lines += [f"\n## {task} ({TASK_NAMES[task]})\n", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        lines += [f"\n## {task} ({TASK_NAMES[task]})\n",
+                  *table_head(["variant"] + columns + [f"published {s}" for s in pubs])]
         for v in variants:
             cells = [v]
             for s in summaries:
                 r = s[(s["variant"] == v) & (s["task"] == task) & (s["metric"] == metric)]
                 cells.append("–" if r.empty else
-                             f"{fmt_ci(r.iloc[0]['mean'], r.iloc[0]['ci95_lo'], r.iloc[0]['ci95_hi'])} "
+                             f"{fmt_ci(r.iloc[0]['mean'], r.iloc[0]['t_lo'], r.iloc[0]['t_hi'])} "
                              f"({int(r.iloc[0]['n_ok'])}/{int(r.iloc[0]['n'])})")
             for p in pubs.values():
                 r = p[(p["variant"] == v) & (p["task"] == task) & (p["metric"] == metric)]
                 cells.append("–" if r.empty else fmt_ci(*(float(r.iloc[0][k]) for k in ("mean", "ci95_lo", "ci95_hi"))))
-            lines.append("| " + " | ".join(cells) + " |")
+            lines.append(table_row(cells))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_text(path, "\n".join(lines) + "\n")

@@ -8,7 +8,8 @@ Input: a tidy ``pandas.DataFrame`` with one row per (run, metric) and the column
 
 Extra columns are ignored. Outputs are DataFrames, ordered by task, metric and the canonical variant order.
 
-The eleven variants of the paper factor into three priors (:func:`parse_variant`):
+The eleven variants of the paper factor into three priors (:func:`parse_variant`; the grammar of variant names,
+controls included, is :class:`Variant`):
 
 * ``w_variant``: ``w*`` functional initialisation, ``w!`` its permutation, ``w`` orthogonal;
 * ``d_variant``: ``d*`` real soma distances, ``d`` grid, ``none`` (no wiring cost);
@@ -17,7 +18,9 @@ The eleven variants of the paper factor into three priors (:func:`parse_variant`
 What is computed (the paper's supplementary analysis, ``StatisticalAnalysis/`` of the reference repository):
 
 * :func:`summarize`: per task, metric and variant, the mean with a 95 % t-interval
-  ``x̄ ± t_{0.975, n-1} s / √n`` and a percentile bootstrap interval (``scipy.stats.bootstrap``, seeded).
+  ``x̄ ± t_{0.975, n-1} s / √n`` and a percentile bootstrap interval (``scipy.stats.bootstrap``, seeded);
+  :func:`summarize_runs` the same with the runs that gave no value counted (``n`` runs, ``n_ok`` finite), the
+  summary every report of the project shows; :func:`mean_interval` the mean and t-interval of one sample.
 * :func:`simple_effects`: per task, metric and *focus* factor, hold the other two factors fixed (*context*) and
   compare the levels of the focus factor: Kruskal-Wallis over the levels (contexts with >= 2 levels), Mann-Whitney U
   (two-sided) for every pair of levels where the context has two levels or the Kruskal-Wallis p < ``alpha``, Holm
@@ -33,9 +36,9 @@ What is computed (the paper's supplementary analysis, ``StatisticalAnalysis/`` o
   paper's call (``statsmodels`` ``anova_lm(typ=2)``, which silently drops the rows whose ``d``/``c`` level is missing
   and reports sums of squares for aliased terms, some negative).
 
-Each idea has its own private module (``_stats_design``: input and variant grammar; ``_stats_intervals``;
-``_stats_rank_tests``: Holm and the rank tests; ``_stats_simple_effects``; ``_stats_paired``; ``_stats_anova``);
-this module is their one public home.
+Each idea has its own private module (``_variants``: the variant grammar, :class:`Variant`; ``_design``: the input
+and the W/D/C factors; ``_intervals``; ``_rank_tests``: Holm and the rank tests; ``_simple_effects``; ``_paired``;
+``_anova``); this module is their one public home.
 
 Example::
 
@@ -52,14 +55,16 @@ Example::
 from __future__ import annotations
 
 from ._anova import RankAnova, anova_estimability, estimability_statement, rank_anova
-from ._design import CANONICAL_VARIANTS, FACTOR_LEVELS, FACTORS, NONE_LEVEL, REQUIRED_COLUMNS, parse_variant
-from ._intervals import summarize, t_interval
+from ._design import FACTOR_LEVELS, FACTORS, REQUIRED_COLUMNS, parse_variant
+from ._intervals import RUN_SUMMARY_COLUMNS, SUMMARY_COLUMNS, mean_interval, summarize, summarize_runs, t_interval
 from ._paired import PAIRED_COLUMNS, one_factor_pairs, paired_comparisons
 from ._rank_tests import holm
 from ._simple_effects import ONLY_LEVEL, PAPER_METRIC_NAMES, simple_effects, to_paper_layout
+from ._variants import CANONICAL_VARIANTS, CONTROL_VARIANTS, NONE_LEVEL, Variant
 
 __all__ = [
     "CANONICAL_VARIANTS",
+    "CONTROL_VARIANTS",
     "FACTORS",
     "FACTOR_LEVELS",
     "NONE_LEVEL",
@@ -67,16 +72,21 @@ __all__ = [
     "PAIRED_COLUMNS",
     "PAPER_METRIC_NAMES",
     "REQUIRED_COLUMNS",
+    "RUN_SUMMARY_COLUMNS",
     "RankAnova",
+    "SUMMARY_COLUMNS",
+    "Variant",
     "anova_estimability",
     "estimability_statement",
     "holm",
+    "mean_interval",
     "one_factor_pairs",
     "paired_comparisons",
     "parse_variant",
     "rank_anova",
     "simple_effects",
     "summarize",
+    "summarize_runs",
     "t_interval",
     "to_paper_layout",
 ]

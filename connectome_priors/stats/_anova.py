@@ -67,6 +67,15 @@ def anova_estimability(variants: Iterable[str]) -> pd.DataFrame:
     gained over all other terms: type-III estimability), ``estimable`` (``df_type2 > 0``), ``aliased``
     (``df_type2 < df_nominal``). The ``attrs`` hold ``cells_observed``, ``cells_possible`` and ``model_rank``.
 
+    Args:
+        variants: the W/D/C variant names observed (repeats ignored).
+
+    Returns:
+        One row per term of the full factorial model.
+
+    Raises:
+        ValueError: ``variants`` is empty, or names a variant outside the W/D/C design (e.g. a control).
+
     Example::
 
         >>> from connectome_priors.stats import CANONICAL_VARIANTS, anova_estimability
@@ -112,11 +121,19 @@ def anova_estimability(variants: Iterable[str]) -> pd.DataFrame:
 def estimability_statement(estimability: pd.DataFrame) -> str:
     """A plain-language summary of :func:`anova_estimability`: observed cells, model rank, each term's status.
 
+    Args:
+        estimability: :func:`anova_estimability`'s table (with its ``attrs``).
+
+    Returns:
+        One line on the design, then one line per term that is not fully estimable.
+
     Example::
 
         >>> from connectome_priors.stats import CANONICAL_VARIANTS, anova_estimability, estimability_statement
-        >>> print(estimability_statement(anova_estimability(CANONICAL_VARIANTS)).splitlines()[0])
-        11 of 27 W x D x C cells are observed, so the full factorial model (27 parameters) has rank 11: at most 10 effect degrees of freedom can be tested, and the rest are aliased.
+        >>> first = estimability_statement(anova_estimability(CANONICAL_VARIANTS)).splitlines()[0]
+        >>> print(first.replace(": ", ":\\n"))
+        11 of 27 W x D x C cells are observed, so the full factorial model (27 parameters) has rank 11:
+        at most 10 effect degrees of freedom can be tested, and the rest are aliased.
     """
     a = estimability.attrs
     lines = [
@@ -171,6 +188,17 @@ def rank_anova(df: pd.DataFrame, *, reference_compat: bool = False) -> RankAnova
     Table columns: ``task, metric, term, sum_sq, df, F, p, df_nominal, note`` (``Residual`` last per block).
     ``estimability``/``statement`` describe the design of the last (task, metric) block (the same design for every
     block when each variant has finite values everywhere; per-block ``df`` and ``note`` are in the table).
+
+    Args:
+        df: tidy frame (``variant, task, seed, metric, value``); controls and non-finite values are left out.
+        reference_compat: reproduce the paper's statsmodels call (needs ``statsmodels``).
+
+    Returns:
+        :class:`RankAnova` ``(table, estimability, statement)``.
+
+    Raises:
+        ValueError: no finite value of a W/D/C variant, or a required column missing.
+        TypeError: ``df`` is not a DataFrame.
 
     Example::
 

@@ -25,7 +25,7 @@ import pandas as pd
 from scipy import stats
 
 from ._design import FACTORS, check_frame, is_factorial, parse_variant, variant_order
-from ._intervals import t_interval
+from ._intervals import mean_interval
 from ._rank_tests import holm
 
 PAIRED_COLUMNS: tuple[str, ...] = (
@@ -39,6 +39,12 @@ def one_factor_pairs(variants: Iterable[str]) -> list[tuple[str, str]]:
 
     These are the paired simple effects: e.g. ``("W*D*C", "WD*C")`` isolates the functional init with the distance
     and the penalty held fixed. Control (non-W/D/C) names are left out.
+
+    Args:
+        variants: the variant names present (repeats ignored).
+
+    Returns:
+        The pairs ``(a, b)``, ``a`` before ``b`` in the canonical order.
 
     Example::
 
@@ -80,6 +86,20 @@ def paired_comparisons(
     signed-rank test, ``p_adj_holm`` Holm over the family, ``sig`` ``"YES"`` when ``p_adj_holm < alpha``.
     A variant with two values for one (task, seed, metric) is an error.
 
+    Args:
+        df: tidy frame (``variant, task, seed, metric, value``).
+        pairs: the ``(a, b)`` pairs to compare (default: every pair present).
+        confidence: coverage of the t-interval, in (0, 1).
+        alpha: the level of ``sig``.
+
+    Returns:
+        One row per (task, metric, pair present), columns :data:`PAIRED_COLUMNS`.
+
+    Raises:
+        ValueError: ``confidence`` outside (0, 1), a variant with several values for one (task, seed, metric), or a
+            required column missing.
+        TypeError: ``df`` is not a DataFrame.
+
     Example::
 
         >>> import numpy as np, pandas as pd
@@ -111,16 +131,12 @@ def paired_comparisons(
             both = wide[[a, b]].to_numpy(float)
             both = both[np.isfinite(both).all(axis=1)]
             d = both[:, 0] - both[:, 1]
-            row = dict(task=task, metric=metric, a=a, b=b, n=int(d.size),
-                       mean_a=float(both[:, 0].mean()) if d.size else math.nan,
-                       mean_b=float(both[:, 1].mean()) if d.size else math.nan,
-                       mean_diff=float(d.mean()) if d.size else math.nan, diff_lo=math.nan, diff_hi=math.nan)
+            mean_diff, diff_lo, diff_hi = mean_interval(d, confidence)
             W, p, note = _wilcoxon(d)
-            if d.size >= 2 and np.all(d == d[0]):
-                row.update(diff_lo=row["mean_diff"], diff_hi=row["mean_diff"])
-            elif d.size >= 2:
-                row["diff_lo"], row["diff_hi"] = t_interval(d, confidence)
-            rows.append(dict(row, W=W, p_raw=p, note=note))
+            rows.append(dict(task=task, metric=metric, a=a, b=b, n=int(d.size),
+                             mean_a=float(both[:, 0].mean()) if d.size else math.nan,
+                             mean_b=float(both[:, 1].mean()) if d.size else math.nan,
+                             mean_diff=mean_diff, diff_lo=diff_lo, diff_hi=diff_hi, W=W, p_raw=p, note=note))
         family_rows = rows[start:]
         for row, p_adj in zip(family_rows, holm(r["p_raw"] for r in family_rows)):
             row["p_adj_holm"] = float(p_adj)

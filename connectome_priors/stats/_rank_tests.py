@@ -15,6 +15,12 @@ def holm(p_values: Iterable[float]) -> np.ndarray:
 
     ``p_(i) ← min(1, max_{j <= i} (m - j + 1) p_(j))`` over the ``m`` finite p-values sorted ascending.
 
+    Args:
+        p_values: the raw p-values of one family.
+
+    Returns:
+        The adjusted p-values, in the input's order.
+
     Example::
 
         >>> from connectome_priors.stats import holm
@@ -33,6 +39,14 @@ def holm(p_values: Iterable[float]) -> np.ndarray:
 
 
 def kruskal(groups: list[np.ndarray]) -> tuple[float, float, str]:
+    """Kruskal-Wallis H test of ``groups``, or NaN with the reason when it is undefined.
+
+    Args:
+        groups: the finite values of each level.
+
+    Returns:
+        ``(H, p, note)``; ``note`` is empty when the test is defined.
+    """
     if any(g.size == 0 for g in groups):
         return math.nan, math.nan, "a level has no finite values"
     pooled = np.concatenate(groups)
@@ -43,6 +57,15 @@ def kruskal(groups: list[np.ndarray]) -> tuple[float, float, str]:
 
 
 def mannwhitney(x: np.ndarray, y: np.ndarray) -> tuple[float, float, str]:
+    """Two-sided Mann-Whitney U test of ``x`` against ``y``, or NaN with the reason when it is undefined.
+
+    Args:
+        x: finite values of the first level.
+        y: finite values of the second level.
+
+    Returns:
+        ``(U of x, p, note)``; ``note`` is empty when the test is defined.
+    """
     if x.size == 0 or y.size == 0:
         return math.nan, math.nan, "a level has no finite values"
     pooled = np.concatenate([x, y])

@@ -43,6 +43,17 @@ def simple_effects(df: pd.DataFrame, *, alpha: float = 0.05) -> dict[str, pd.Dat
     Undefined tests (all values identical, an empty level) give NaN with the reason in ``note``. Variants whose
     names are not W/D/C names (controls) are left out. Levels sort as ``w < w! < w*``, ``none`` last.
 
+    Args:
+        df: tidy frame (``variant, task, seed, metric, value``).
+        alpha: the level of the Kruskal-Wallis gate and of ``sig``.
+
+    Returns:
+        ``{"groups": ..., "kruskal": ..., "mannwhitney": ...}``.
+
+    Raises:
+        ValueError: a required column is missing or a value is not numeric.
+        TypeError: ``df`` is not a DataFrame.
+
     Example::
 
         >>> import numpy as np, pandas as pd
@@ -111,6 +122,13 @@ def to_paper_layout(table: pd.DataFrame, *, task_numbers: dict | None = None) ->
     ``none`` → ``nan`` in ``context`` and NaN in the level columns, metric names as the reference notebooks spell
     them (``"Assortativity"`` → ``"assortivity"``), ``task`` relabelled through ``task_numbers`` if given (the paper's
     raw tables number tasks as its notebook: 1 One-Choice Inference, 2 Go/NoGo, 3 Perceptual Decision-Making).
+
+    Args:
+        table: a table of :func:`simple_effects` or :func:`rank_anova` (its columns are kept; ``note`` is dropped).
+        task_numbers: our task label -> the paper's (labels not listed are kept).
+
+    Returns:
+        A new table.
 
     Example::
 

@@ -148,9 +148,14 @@ def report_main(argv: Sequence[str]) -> int:
     p.add_argument("out", help="ablation output folder")
     p.add_argument("--published", default=None, help="the paper's reported_results.csv")
     args = p.parse_args(argv)
+    from connectome_priors._atomic import FolderBusyError
     from connectome_priors.benchmarks.report._write import write_report
 
-    print(write_report(args.out, published=args.published))
+    try:
+        print(write_report(args.out, published=args.published))
+    except (FolderBusyError, FileNotFoundError) as exc:
+        print(f"report: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -170,3 +170,24 @@ def test_side_by_side_comparison_of_folders(tiny_ablation, tmp_path):
     row = next(line for line in text.splitlines() if line.startswith("| WD*C* |"))
     assert row.count(f"{acc['mean']:.3f}") == 2  # the same folder twice, same numbers
     assert "published" not in row  # 5_3_8 has no published numbers
+
+
+def test_two_concurrent_reports_leave_a_valid_report(tiny_ablation):
+    """Two ``report`` processes on one folder: each finishes or says clearly that the folder is busy, and the
+    folder ends with a readable ablation.nc and a complete report.md (every file is replaced atomically)."""
+    import subprocess
+    import sys
+
+    import xarray as xr
+
+    out = tiny_ablation["out"]
+    cmd = [sys.executable, "-m", "connectome_priors", "report", str(out)]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [(p.wait(timeout=300), p.stderr.read()) for p in procs]
+    for rc, err in results:
+        assert rc == 0 or (rc == 2 and "is busy: process" in err), err[-2000:]
+    assert any(rc == 0 for rc, _ in results)
+    with xr.open_dataset(out / "ablation.nc", engine="h5netcdf") as ds:
+        assert ds.sizes["seed"] >= 1
+    assert (out / "report.md").read_text().startswith("# ") and not (out / ".lock").exists()
+    assert not list(out.rglob("*.tmp*")), "a temporary file was left behind"

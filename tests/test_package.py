@@ -73,7 +73,7 @@ def test_unknown_attribute_is_a_clear_attribute_error():
 ANALYSIS_MODULES = (
     "graph._binary", "graph._entropy", "graph._modularity", "graph._assortativity", "graph._clustering",
     "graph._nulls", "graph._small_world", "graph._metrics", "stats", "stats._design", "stats._intervals",
-    "stats._rank_tests", "stats._simple_effects", "stats._paired", "stats._anova",
+    "stats._rank_tests", "stats._simple_effects", "stats._paired", "stats._anova", "stats._variants",
 )
 
 

@@ -4,6 +4,7 @@ writes can be half-done. Each case is made deterministic (no real race is needed
 from __future__ import annotations
 
 import http.server
+import json
 import os
 import shutil
 import threading
@@ -147,3 +148,18 @@ def test_a_folder_lock_refuses_a_second_writer_and_takes_over_a_dead_ones(tmp_pa
     (tmp_path / ".lock").write_text(f"999999999 {socket.gethostname()} writing\n")  # its owner is gone
     with folder_lock(tmp_path) as lock:
         assert lock.read_text().startswith(f"{os.getpid()} ")
+
+
+def test_evidence_import_refuses_a_traversal_variant_and_creates_nothing(tmp_path):
+    """A variant of ``../../../../tmp/x`` in records.jsonl once created ``/tmp/x/seed_0000.json``."""
+    from connectome_priors.benchmarks.evidence import RecordsError, import_records
+
+    arm = tmp_path / "arm"
+    arm.mkdir()
+    record = {"task": "Task1", "variant": f"../../../..{tmp_path}/escaped", "seed": 0, "config_hash": "abc",
+              "status": "ok", "metrics": {}}
+    (arm / "config.json").write_text(json.dumps({"config_hash": "abc"}))
+    (arm / "records.jsonl").write_text(json.dumps(record) + "\n")
+    with pytest.raises(RecordsError, match=r"records.jsonl, line 1: unknown variant '\.\./"):
+        import_records(arm, tmp_path / "store")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["arm"]  # no store, nothing outside it

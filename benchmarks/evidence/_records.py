@@ -29,7 +29,7 @@ from connectome_priors._atomic import write_bytes
 from connectome_priors._protocol import PAPER
 from connectome_priors.benchmarks._run_store import RUN_STORE, load_config
 from connectome_priors.benchmarks._schema import TASKS
-from connectome_priors.benchmarks._variants import variant_names
+from connectome_priors.benchmarks._variants import get_variant, variant_names
 
 DROPPED_RUN_KEYS = ("history", "cell_train_s", "metrics_s", "w_rec_file", "w_rec")
 DROPPED_CONFIG_KEYS = ("created", "data_dir")
@@ -197,9 +197,15 @@ def _check_run(run: Any, where: str) -> None:
         raise RecordsError(f"{where}: record lacks {missing}")
     if not isinstance(run["metrics"], Mapping):
         raise RecordsError(f"{where}: 'metrics' is not an object")
-    if run["task"] not in TASKS or not isinstance(run["seed"], int) or isinstance(run["seed"], bool):
+    if run["task"] not in TASKS or not isinstance(run["seed"], int) or isinstance(run["seed"], bool) \
+            or run["seed"] < 0:
         raise RecordsError(f"{where}: task {run['task']!r} / seed {run['seed']!r} is not a task of {TASKS} "
-                           "and an integer seed")
+                           "and a non-negative integer seed")
+    # record fields become path parts of a run store (evidence import): only known names pass
+    try:
+        get_variant(run["variant"])
+    except (ValueError, TypeError) as exc:
+        raise RecordsError(f"{where}: {exc}") from None
 
 
 def write_records(records: Iterable[Mapping[str, Any]], config: Mapping[str, Any], folder: Path) -> Path:

@@ -37,7 +37,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from connectome_priors._atomic import atomic_path, write_text
+from connectome_priors._atomic import atomic_path, folder_lock, write_text
 from connectome_priors._protocol import PAPER
 from connectome_priors.benchmarks._run_store import RUN_STORE, load_config
 from connectome_priors.benchmarks._schema import GRAPH_METRICS, NO_MEMORY_ACCURACY, TASK_NAMES, TASKS
@@ -62,8 +62,17 @@ def write_report(out_dir: str | os.PathLike, *, published: str | os.PathLike | N
 
     Raises:
         FileNotFoundError: ``out_dir`` has no ``config.json``, or ``published`` names no file.
+        FolderBusyError: another process is writing this folder's report right now (its lock file,
+            ``<out_dir>/.lock``, names it); every file is replaced atomically, so whichever run finishes
+            leaves a complete report.
     """
     out_dir = Path(out_dir)
+    load_config(out_dir)  # not an ablation folder: say so before a lock file is made
+    with folder_lock(out_dir, "writing the report of"):
+        return _write_report(out_dir, published)
+
+
+def _write_report(out_dir: Path, published: str | os.PathLike | None) -> Path:
     config = load_config(out_dir)
     runs = RUN_STORE.load(out_dir)
     ds = runs_to_dataset(runs, config)

@@ -35,6 +35,7 @@ import numpy as np
 
 from connectome_priors._atomic import atomic_path, write_text
 from connectome_priors.benchmarks._schema import GRAPH_METRICS
+from connectome_priors.benchmarks.report._format import markdown_table
 
 from ._cost_model import fit_cost_model, load_cell_records, load_sweep_records
 from ._plan import known_variants, load_runs
@@ -224,15 +225,9 @@ def _plot(summary, metrics: Sequence[str], x: str, path: Path, title: str) -> No
     plt.close(fig)
 
 
-def _md_table(df, floatfmt: str = ".3f") -> str:
-    if df.empty:
-        return "(none)\n"
-    cols = list(df.columns)
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for _, r in df.iterrows():
-        cells = [format(v, floatfmt) if isinstance(v, (float, np.floating)) else str(v) for v in r]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+def _md_table(df, digits: int = 3) -> str:
+    """A markdown table (the report layer's one table format), or ``(none)``."""
+    return "(none)\n" if df.empty else "\n".join(markdown_table(df, digits=digits)) + "\n"
 
 
 def write_cross_field_report(sweep_dir: str | Path, *, data_dir=None, runs=None) -> Path:
@@ -279,7 +274,7 @@ def write_cross_field_report(sweep_dir: str | Path, *, data_dir=None, runs=None)
         f"{len(runs)} runs, {len(fields)} fields, variants: {', '.join(dict.fromkeys(df.variant))}; "
         f"tasks: {', '.join(sorted(df.task.unique()))}; arms: {', '.join(sorted(df.sign.unique()))}.\n",
         "Area: convex hull of the somata in the tangential x-z plane (MICrONS y is cortical depth), µm².\n",
-        "## Fields\n", _md_table(geo, ".0f"),
+        "## Fields\n", _md_table(geo, 0),
         f"## {acc}: mean over seeds per field\n",
         "(intervals in `cross_field_summary.csv`; figure `cross_field_accuracy.png`)\n",
         _md_table(acc_tab),
@@ -299,7 +294,7 @@ def write_cross_field_report(sweep_dir: str | Path, *, data_dir=None, runs=None)
     if records:
         model = fit_cost_model(records, load_sweep_records([sweep_dir]))
         walls = _pd_frame(records).groupby(["field", "n_neurons"])["wall_s"].agg(["count", "mean", "sum"])
-        lines += ["## Cost (measured seconds per cell)\n", _md_table(walls.reset_index(), ".2f"),
+        lines += ["## Cost (measured seconds per cell)\n", _md_table(walls.reset_index(), 2),
                   f"Cost model (connectome_priors.benchmarks.sweep._cost_model) coefficients "
                   f"{tuple(round(c, 4) for c in model.coef)}, "
                   f"overhead {model.overhead_s:.1f} s, in-sample relative RMSE {model.rel_rmse:.2f}, "

@@ -1,16 +1,17 @@
 """``python -m connectome_priors perf``: how fast one training step is, against this machine's matmul rate.
 
 Times one optimizer step of the paper's network (N=312, T=50, B=128 by default) with and without
-the communicability penalty, for one seed and for several vmapped seeds, and a full 10-epoch
-training (400 steps) with the communicability penalty. Prints steps/s, the achieved GFLOP/s of the
-RNN's matmuls and their ratio to the float32 matmul rate measured in the same run.
+the communicability penalty, for one seed and for several vmapped seeds, and a full training at the
+paper's protocol (``connectome_priors.Protocol()``) with the communicability penalty. Prints steps/s,
+the achieved GFLOP/s of the RNN's matmuls and their ratio to the float32 matmul rate measured in the
+same run.
 
-Module path (``models.train`` with a module factory): the same steps for ``models.CorticalRNN``
-run through the module machinery, ``loop="step"`` (its per-step ``update`` with plain autodiff
-through the time scan -- what any user module gets) and ``loop="sequence"`` (its
-``forward_sequence``, the fast path's hand-written gradient), reported as the ratio of their step
-time to the fast path's step time measured in the same run (``--module-loops`` picks the loops;
-``--module-loops none`` skips them).
+The step is the one guarded step of ``models.train`` (``models.train_step``) for
+``models.CorticalRNN``: the main table runs ``loop="sequence"`` (its ``forward_sequence``, the
+hand-written-gradient recurrence; what ``models.train(RNNSpec(...))`` runs); ``--module-loops step``
+(default) also times ``loop="step"`` (its per-step ``update`` with plain autodiff through the time
+scan -- what any user module without ``forward_sequence`` gets) and reports it as a ratio to the
+sequence loop's step time of the same run (``--module-loops none`` skips it).
 
 Flop count of one step (matmuls only, forward + backward; the penalty's expm is not counted)::
 
@@ -45,10 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--inner", type=int, default=5, help="steps per timed repetition (one lax.scan)")
     parser.add_argument("--task", default="1", help="task of the full training run (default 1)")
     parser.add_argument("--field", default="6_6_2", help="field for the distance matrix (default 6_6_2)")
-    parser.add_argument("--skip-training", action="store_true", help="skip the 10-epoch training run")
-    parser.add_argument("--module-loops", default="step,sequence",
-                        help="module-path loops to time against the fast path: step, sequence, both "
-                             "(default 'step,sequence') or 'none'")
+    parser.add_argument("--skip-training", action="store_true", help="skip the full-protocol training run")
+    parser.add_argument("--module-loops", default="step",
+                        help="loops to time against the sequence loop of the main table: 'step' (default) or 'none'")
 
 
 def _median_time(fn: Callable[[], object], repeats: int) -> float:
@@ -100,41 +100,36 @@ def step_flops(b: int, t: int, c: int, n: int, k: int) -> float:
 def _distance_matrix(field: str, n: int) -> tuple[np.ndarray, str]:
     """The field's soma distances (mean 1, as in the ablation) when it has ``n`` neurons, else a
     surrogate field of that size (the perf numbers do not depend on the values)."""
-    import connectome_priors as cp
+    from connectome_priors.fields import load_field
+    from connectome_priors.priors import distance_matrix, surrogate_field
 
-    ds = cp.load_field(field)
+    ds = load_field(field)
     source = f"field {field} soma distances (mean 1)"
     n_field = ds.sizes["neuron"]
     if n_field != n:
-        ds = cp.surrogate_field(n, seed=0)
+        ds = surrogate_field(n, seed=0)
         source = f"surrogate field of {n} neurons (field {field} has {n_field})"
-    return np.asarray(cp.distance_matrix(ds).values, np.float32), source
+    return np.asarray(distance_matrix(ds).values, np.float32), source
 
 
 def _communicability_penalty(d: np.ndarray) -> tuple[Callable, str]:
-    import connectome_priors as cp
+    from connectome_priors.regularizers import communicability_cost
 
-    return functools.partial(cp.communicability_cost, D=d, lam=0.3), "connectome_priors.communicability_cost(lam=0.3)"
+    return functools.partial(communicability_cost, D=d, lam=0.3), "connectome_priors.communicability_cost(lam=0.3)"
 
 
-def _time_steps(spec, penalties, n_seeds, b, t, c, k, inner, repeats, module_loop=None) -> float:
-    """(wall, CPU) seconds per optimizer step (median wall), ``inner`` steps in one compiled lax.scan.
-
-    ``module_loop``: ``None`` times the fast path (``make_train_step``); ``"step"`` / ``"sequence"``
-    the module path's step (``models.module_train_step``) for ``CorticalRNN`` with that loop.
-    """
+def _time_steps(spec, penalties, n_seeds, b, t, c, k, inner, repeats, loop="sequence") -> tuple[float, float]:
+    """(wall, CPU) seconds per optimizer step (median wall), ``inner`` steps in one compiled lax.scan:
+    ``models.train_step`` of ``CorticalRNN(spec)`` with ``loop``."""
     import jax
     import jax.numpy as jnp
     import optax
 
-    from connectome_priors.models import CorticalRNN, init_params, make_train_step, module_train_step
+    from connectome_priors._protocol import PAPER
+    from connectome_priors.models import CorticalRNN, init_params, initial_carry, train_step
 
-    opt = optax.adam(1e-3, eps=1e-7)
-    if module_loop is None:
-        step = make_train_step(spec, penalties, opt)
-    else:
-        step, _, _ = module_train_step(CorticalRNN(spec, seed=0), penalties, opt, batch_size=b, n_time=t,
-                                       n_inputs=c, loop=module_loop)
+    opt = optax.adam(PAPER.lr, eps=1e-7)
+    step, _, _ = train_step(CorticalRNN(spec, seed=0), penalties, opt, batch_size=b, n_time=t, n_inputs=c, loop=loop)
     rng = np.random.default_rng(0)
     x = jnp.asarray(rng.normal(0, 1, (n_seeds, inner, b, t, c)).astype(np.float32))
     y = jnp.asarray(rng.integers(0, k, (n_seeds, inner, b)).astype(np.int32))
@@ -143,9 +138,7 @@ def _time_steps(spec, penalties, n_seeds, b, t, c, k, inner, repeats, module_loo
 
     def run(p, xs, ys, seed):
         keys = jax.vmap(lambda i: jax.random.fold_in(jax.random.PRNGKey(seed), i))(jnp.arange(inner))
-        carry = (p, opt.init(p), jnp.array(True), jnp.array(-1, jnp.int32), jnp.array(0, jnp.int32),
-                 jnp.array(0, jnp.int32))
-        carry, _ = jax.lax.scan(step, carry, (xs, ys, keys))
+        carry, _ = jax.lax.scan(step, initial_carry(p, opt), (xs, ys, keys))
         return carry[0]
 
     if n_seeds == 1:
@@ -202,30 +195,32 @@ def run(args: argparse.Namespace) -> int:
     loops = [] if args.module_loops.strip().lower() == "none" else [
         lp.strip() for lp in args.module_loops.split(",") if lp.strip()]
     for lp in loops:
-        if lp not in ("step", "sequence"):
-            raise SystemExit(f"--module-loops: unknown loop {lp!r} (step, sequence or none)")
+        if lp != "step":
+            raise SystemExit(f"--module-loops: unknown loop {lp!r} ('step' or 'none'; the table above is 'sequence')")
     if loops:
-        print("module path (models.train with a module factory; models.CorticalRNN, same shapes, same run):")
-        print(f"{'case':<52}{'ms/step':>10}{'fast ms':>10}{'module/fast':>13}{'CPU-ms/step':>13}{'CPU ratio':>11}")
+        print("loop='step' (CorticalRNN's per-step update + autodiff, what a user module runs) against the "
+              "sequence loop above (same shapes, same run):")
+        print(f"{'case':<52}{'ms/step':>10}{'seq ms':>10}{'step/seq':>13}{'CPU-ms/step':>13}{'CPU ratio':>11}")
     for lp in loops:
         for label, pens, seeds in (("plain, 1 seed", (), 1), ("communicability, 1 seed", (comm,), 1),
                                    (f"communicability, {args.seeds} seeds vmapped", (comm,), args.seeds)):
-            sec, cpu = _time_steps(spec, pens, seeds, b, t, c, k, args.inner, args.repeats, module_loop=lp)
+            sec, cpu = _time_steps(spec, pens, seeds, b, t, c, k, args.inner, args.repeats, loop=lp)
             print(f"{'module/' + lp + ': ' + label:<52}{sec * 1e3:>10.2f}{results[label] * 1e3:>10.2f}"
                   f"{sec / results[label]:>13.2f}{cpu * 1e3:>13.1f}{cpu / results_cpu[label]:>11.2f}")
     if loops:
-        print("(module/fast = module-path step time / fast-path step time of the same case above, wall clock; "
-              "CPU ratio = the same with process CPU time, steadier on a shared machine; target <= 1.5; "
-              "'step' = per-step update + autodiff, what any user module runs; 'sequence' = CorticalRNN's "
-              "forward_sequence, the fast path's hand-written gradient inside the module machinery)")
+        print("(step/seq = step-loop time / sequence-loop time of the same case above, wall clock; CPU ratio = "
+              "the same with process CPU time, steadier on a shared machine)")
 
     if not args.skip_training:
+        from connectome_priors._protocol import PAPER
+
         task = int(args.task) if str(args.task).isdigit() else args.task
         task_desc = f"envs task {task!r}"
         t0, c0 = time.perf_counter(), time.process_time()
-        res = train(RNNSpec(n_hidden=n), task, seeds=[0], epochs=10, regularizers=[comm])
+        res = train(RNNSpec(n_hidden=n), task, seeds=[0], protocol=PAPER, regularizers=[comm])
         total, cpu = time.perf_counter() - t0, time.process_time() - c0
-        print(f"10-epoch training, 400 steps, communicability penalty, {task_desc}: {total:.1f} s total "
+        print(f"{PAPER.epochs}-epoch training, {PAPER.total_steps} steps, communicability penalty, {task_desc}: "
+              f"{total:.1f} s total "
               f"wall, {cpu:.1f} CPU-s (= {cpu / (os.cpu_count() or 1):.1f} s on {os.cpu_count()} idle cores); "
               f"(compile + run {res.wall_time_s:.1f} s; data generation {total - res.wall_time_s:.1f} s); "
               f"final train_acc {res.metrics['train_acc'][0, -1]:.3f}, val_acc {res.metrics['val_acc'][0, -1]:.3f}; "

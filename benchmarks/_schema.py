@@ -23,13 +23,14 @@ from connectome_priors._protocol import PAPER, Protocol
 from connectome_priors._protocol import QUICK as QUICK_PROTOCOL
 from connectome_priors.fields import check_field
 from connectome_priors.graph import GRAPH_METRIC_NAMES
+from connectome_priors.priors import check_sign
 
 from ._variants import FUNCTIONAL_MEASURES, get_variant, variant_names
 
 PROTOCOL_VERSION = 1  # bump when a change makes stored runs incomparable
 TASKS = ("Task1", "Task2", "Task3")
 TASK_NAMES = {"Task1": "OneChoiceInference", "Task2": "PerceptualDecisionMaking", "Task3": "GoNoGo"}
-SIGNS = ("free", "nonneg")
+SIGNS = ("free", "nonneg")  # the ablation's sign arms, out of connectome_priors.priors.SIGNS
 GRAPH_METRICS: tuple[str, ...] = GRAPH_METRIC_NAMES  # ("Entropy", "Modularity", "SmallWorldness", "Assortativity")
 # Per-run scalar outcomes, named as in the published ``<metric>_raw.csv`` files (plus our extras).
 # "Loss"/"Validation_Loss" include the penalty, as Keras' history did; the *_Task_Loss split it.
@@ -95,8 +96,7 @@ class AblationConfig:
 
     def __post_init__(self) -> None:
         check_field(self.field)  # an unknown field id is refused before anything is written
-        if self.sign not in SIGNS:
-            raise ValueError(f"sign={self.sign!r} is not one of {SIGNS}")
+        check_sign(self.sign, SIGNS)
         if self.functional not in FUNCTIONAL_MEASURES:
             raise ValueError(f"functional={self.functional!r} is not one of {tuple(FUNCTIONAL_MEASURES)}")
         object.__setattr__(self, "seeds", tuple(int(s) for s in self.seeds))

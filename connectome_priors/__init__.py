@@ -39,3 +39,9 @@ __getattr__, __dir__, _names = attach(__name__, {
                                      "benchmarks")},
 })
 __all__ = [*_names, "__version__"]
+
+# The gymnasium ids cortex/Task1-v0 ... (gym.make("connectome_priors:cortex/Task1-v0"), gym.register_envs(cp)):
+# registered on import, idempotent and cheap (gymnasium's registry only; no jax, no environment is built).
+from .envs._registration import register_on_import as _register_on_import  # noqa: E402
+
+_register_on_import()

@@ -42,6 +42,15 @@ def _counter(indices: np.ndarray) -> np.ndarray:
 def seed_base(seed: int) -> np.uint64:
     """Hash a non-negative integer seed of any size into the 64-bit base of the trial keys.
 
+    Args:
+        seed: a non-negative integer.
+
+    Returns:
+        ``SeedSequence(seed).generate_state(1, uint64)[0]``.
+
+    Raises:
+        ValueError: a negative or non-integer seed.
+
     Example:
         >>> int(seed_base(0)) == int(seed_base(0)) and int(seed_base(0)) != int(seed_base(1))
         True
@@ -53,6 +62,16 @@ def seed_base(seed: int) -> np.uint64:
 
 def trial_keys(seed: int, trial_indices: np.ndarray) -> np.ndarray:
     """Keys of the given trials: ``key[i] = mix(base(seed) + (i + 1) * GAMMA)``.
+
+    Args:
+        seed: a non-negative integer.
+        trial_indices: non-negative integer trial indices.
+
+    Returns:
+        [n] uint64 keys.
+
+    Raises:
+        ValueError: a bad seed or a negative or non-integer index.
 
     Example:
         >>> import numpy as np
@@ -69,6 +88,14 @@ def trial_keys(seed: int, trial_indices: np.ndarray) -> np.ndarray:
 def uniforms(keys: np.ndarray, first_draw: int, count: int) -> np.ndarray:
     """Uniform draws ``first_draw .. first_draw + count - 1`` of every key, shape [n, count], in [0, 1).
 
+    Args:
+        keys: [n] uint64 trial keys.
+        first_draw: index of the first draw.
+        count: number of draws per key.
+
+    Returns:
+        [n, count] float64 in [0, 1).
+
     Example:
         >>> import numpy as np
         >>> u = uniforms(trial_keys(0, np.arange(4)), 0, 3)
@@ -84,6 +111,14 @@ def normals(keys: np.ndarray, first_draw: int, count: int) -> np.ndarray:
     """Standard normal draws, shape [n, count], from uniforms ``first_draw ..`` (two per pair, Box-Muller).
 
     ``z1 = sqrt(-2 ln(1 - u1)) cos(2 pi u2)``, ``z2 = sqrt(-2 ln(1 - u1)) sin(2 pi u2)``.
+
+    Args:
+        keys: [n] uint64 trial keys.
+        first_draw: index of the first uniform draw used.
+        count: number of normal draws per key (uses ``2 * ceil(count / 2)`` uniforms).
+
+    Returns:
+        [n, count] float64 standard normal draws.
 
     Example:
         >>> import numpy as np

@@ -18,9 +18,19 @@ for _key, _cls in DEFINITIONS.items():
 
 
 class TrialBatch(NamedTuple):
-    """A batch of trials: ``inputs`` [n, T, C] float32, ``labels`` [n] int64 (read out at step T - 1),
-    ``info`` dict of per-trial [n] arrays (``trial_index`` always; ``maze``/``goal`` for Task1,
-    ``coherence`` in % for Task2)."""
+    """A batch of trials, as :func:`make_dataset` returns it.
+
+    Attributes:
+        inputs: [n, T, C] float32, the observations of every step.
+        labels: [n] int64, the class read out at step T - 1.
+        info: per-trial [n] arrays: ``trial_index`` always; ``maze`` / ``goal`` for Task1, ``coherence`` (%) for
+            Task2.
+
+    Example:
+        >>> batch = make_dataset(3, 2, seed=0)
+        >>> batch.inputs.shape, batch.labels.dtype, sorted(batch.info)
+        ((2, 40, 3), dtype('int64'), ['trial_index'])
+    """
 
     inputs: np.ndarray
     labels: np.ndarray
@@ -29,6 +39,16 @@ class TrialBatch(NamedTuple):
 
 def resolve_task(task: int | str) -> str:
     """Canonical task key ("Task1", "Task2", "Task3") from 1/2/3, "Task1", a descriptive name or a gym id.
+
+    Args:
+        task: 1, 2, 3, "Task1".., "OneChoiceInference".., "cortex/Task1-v0".. (case-insensitive).
+
+    Returns:
+        "Task1", "Task2" or "Task3".
+
+    Raises:
+        TypeError: ``task`` is neither an integer nor a string.
+        ValueError: an unknown task.
 
     Example:
         >>> resolve_task(2), resolve_task("GoNoGo"), resolve_task("cortex/Task1-v0")
@@ -44,7 +64,23 @@ def resolve_task(task: int | str) -> str:
 
 
 def trial_definition(task: int | str, **task_kwargs: Any) -> TrialDefinition:
-    """The trial definition of ``task`` built with the task's constructor arguments (dt, timing, ...)."""
+    """The trial definition of ``task`` built with the task's constructor arguments (dt, timing, ...).
+
+    Args:
+        task: anything :func:`resolve_task` accepts.
+        **task_kwargs: ``dt``, ``timing`` and, for Task2, ``coherences`` and ``sigma``.
+
+    Returns:
+        The task's :class:`~connectome_priors.envs._trials.TrialDefinition`.
+
+    Raises:
+        TypeError: an argument the task does not take.
+        ValueError: an unknown task or a bad argument value.
+
+    Example:
+        >>> trial_definition("GoNoGo", dt=50).n_steps
+        80
+    """
     cls = DEFINITIONS[resolve_task(task)]
     try:
         return cls(**task_kwargs)
@@ -65,6 +101,20 @@ def make_dataset(
     k-th trial after the reset is trial k here. Built with array operations only (no loop over trials
     or steps). ``task_kwargs`` are the environment's trial arguments: ``dt`` (ms per step), ``timing``
     (ms per period, multiples of dt), and for Task2 ``coherences`` and ``sigma``.
+
+    Args:
+        task: anything :func:`resolve_task` accepts.
+        n_trials: how many trials.
+        seed: non-negative integer seed of the trial stream.
+        first_trial: index of the first trial returned.
+        **task_kwargs: the task's trial arguments (see above).
+
+    Returns:
+        A :class:`TrialBatch`.
+
+    Raises:
+        ValueError: a negative or non-integer ``n_trials``, ``first_trial`` or ``seed``, or a bad task argument.
+        TypeError: an argument the task does not take.
 
     Example:
         >>> batch = make_dataset("Task1", 4, seed=0)
@@ -89,6 +139,17 @@ def task_spec(task: int | str, **task_kwargs: Any) -> dict[str, Any]:
     Returns a dict with ``task`` ("Task1"..), ``name``, ``env_id``, ``n_inputs``, ``n_outputs`` (classes
     read out), ``T`` (steps), ``dt`` (ms), ``periods`` ({name: (start, stop)} in steps, in order,
     stop exclusive), ``readout_step`` (T - 1), ``input_names`` and ``label_names``.
+
+    Args:
+        task: anything :func:`resolve_task` accepts.
+        **task_kwargs: the task's trial arguments, as for :func:`make_dataset`.
+
+    Returns:
+        The dict described above.
+
+    Raises:
+        ValueError: an unknown task or a bad task argument.
+        TypeError: an argument the task does not take.
 
     Example:
         >>> spec = task_spec(3)

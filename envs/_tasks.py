@@ -1,7 +1,10 @@
-"""The three tasks as NeuroGym ``TrialEnv`` environments (``gym.make("cortex/Task1-v0")`` etc.).
+"""The three tasks as NeuroGym-style trial environments (``gym.make("cortex/Task1-v0")`` etc.).
 
-NeuroGym conventions kept, so its wrappers (``PassAction``, ``PassReward``, ``Noise``, ``Monitor``,
-``SideBias``, ``ngym.Dataset``...) work:
+They follow NeuroGym's ``TrialEnv`` protocol through :class:`~connectome_priors.envs._trial_env.BaseTrialEnv`, our
+own small implementation of it (neurogym is not needed), so with the ``[neurogym]`` extra NeuroGym's wrappers
+(``PassAction``, ``PassReward``, ``Noise``, ``Monitor``), ``neurogym.Dataset`` and its plots work on them; its
+trial wrappers (``SideBias``...) need a class that also derives from ``neurogym.TrialEnv`` (see ``_trial_env``).
+Conventions:
 
 * one step is ``dt`` ms (default 100); ``timing`` gives period durations in ms, multiples of ``dt``;
   the defaults are the paper's step counts (Task1 goal 20, delay 10, choices 20, ...);
@@ -9,8 +12,8 @@ NeuroGym conventions kept, so its wrappers (``PassAction``, ``PassReward``, ``No
   of a trial and ``self.trial`` holds its conditions (``ground_truth`` = the class label);
 * action 0 is "fixate / no response", action ``1 + k`` answers class ``k`` (``action_space.name``);
   ``self.gt[t]`` is the correct action per step: 0 outside the response window, ``1 + label`` inside;
-* the reset observation is the one after one step of the first trial (NeuroGym's ``reset`` steps once
-  so that observation-modifying wrappers apply to it).
+* the reset observation is the one after one step (action 0) of the first trial (NeuroGym's ``reset`` steps
+  once so that observation-modifying wrappers apply to it).
 
 Response window: the last ``response_window`` steps of the trial (default 1: the readout step of the
 supervised task). Outside it actions have no effect. Inside it, the first non-zero action ends the trial
@@ -19,9 +22,23 @@ earns ``rewards["miss"]`` (0) at the trial's end. So by default the only non-zer
 correct answer in the window.
 
 Seeding: trials come from the counter-based stream of :func:`envs.make_dataset`. ``reset(seed=s)`` (or
-``seed(s)``) restarts that stream at trial 0 with seed ``s`` (NeuroGym's own ``reset`` leaves
+``seed(s)``) restarts that stream at trial 0 with seed ``s`` (a plain NeuroGym ``reset`` leaves
 ``self.rng`` alone) and reseeds ``self.rng`` (used by NeuroGym wrappers); after it, the k-th trial is
 trial k of ``make_dataset(task, n, seed=s)``. Without a seed the stream starts from fresh entropy.
+
+Example:
+    >>> from connectome_priors.envs import GoNoGo, make_dataset
+    >>> env = GoNoGo()
+    >>> ob, info = env.reset(seed=3)                      # trial 0 of the stream of seed 3, after one step
+    >>> bool((env.ob == make_dataset("GoNoGo", 1, seed=3).inputs[0]).all()), env.t_ind
+    (True, 1)
+    >>> while True:                                       # fixate to the last step, then answer correctly
+    ...     label = env.trial["ground_truth"]
+    ...     ob, reward, terminated, truncated, info = env.step(1 + label if env.t_ind == 39 else 0)
+    ...     if info["new_trial"]:
+    ...         break
+    >>> reward, info["performance"], info["trial"]["trial_index"]
+    (1.0, 1, 1)
 """
 
 from __future__ import annotations
@@ -30,17 +47,25 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
-from neurogym.core import TrialEnv
-from neurogym.utils import spaces
 
 from ._counter_rng import trial_keys
+from ._trial_env import BaseTrialEnv, NamedBox, NamedDiscrete
 from ._trials import GoNoGoTrials, OneChoiceTrials, PerceptualDecisionTrials, TrialDefinition
 
 _DEFAULT_REWARDS = {"correct": 1.0, "fail": 0.0, "miss": 0.0}
 
 
-class CortexTrialEnv(TrialEnv):
-    """Shared NeuroGym machinery of the three tasks; subclasses choose the trial definition."""
+class CortexTrialEnv(BaseTrialEnv):
+    """Shared machinery of the three tasks (NeuroGym trial protocol); subclasses choose the trial definition.
+
+    Args:
+        definition: the task's trial definition (periods in steps, inputs, classes, ``sample``).
+        rewards: overrides of ``{"correct": 1.0, "fail": 0.0, "miss": 0.0}``.
+        response_window: the last this many steps of a trial accept an answer (default 1: the readout step).
+
+    Raises:
+        ValueError: an unknown or non-finite reward, or a response window outside [1, steps of a trial].
+    """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
     _obs_low: ClassVar[Sequence[float]]
@@ -77,20 +102,30 @@ class CortexTrialEnv(TrialEnv):
             )
         self.response_window = int(response_window)
         self.choices = np.arange(definition.n_outputs)
-        self.observation_space = spaces.Box(
+        self.observation_space = NamedBox(
             np.asarray(self._obs_low, dtype=np.float32),
             np.asarray(self._obs_high, dtype=np.float32),
             dtype=np.float32,
             name={name: i for i, name in enumerate(definition.input_names)},
         )
-        self.action_space = spaces.Discrete(
+        self.action_space = NamedDiscrete(
             1 + definition.n_outputs, name={"fixation": 0, "choice": list(range(1, 1 + definition.n_outputs))}
         )
         self._trial_seed: int | None = None
         self._trial_counter = 0
 
     def seed(self, seed: int | None = None) -> list[int]:
-        """Restart the trial stream at trial 0 with ``seed`` (fresh entropy if None); reseed ``self.rng``."""
+        """Restart the trial stream at trial 0 with ``seed`` (fresh entropy if None); reseed ``self.rng``.
+
+        Args:
+            seed: a non-negative integer, or None for fresh entropy.
+
+        Returns:
+            ``[seed]``, the seed used.
+
+        Raises:
+            ValueError: ``seed`` is negative or not an integer.
+        """
         if seed is None:
             seed = int(np.random.SeedSequence().entropy)
         if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
@@ -101,8 +136,16 @@ class CortexTrialEnv(TrialEnv):
         self.action_space.seed(self._trial_seed)
         return [self._trial_seed]
 
-    def reset(self, seed: int | None = None, options: dict | None = None):
-        """NeuroGym reset; a ``seed`` also restarts the trial stream (see :meth:`seed`)."""
+    def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
+        """NeuroGym reset (a new trial, one step); a ``seed`` also restarts the trial stream (see :meth:`seed`).
+
+        Args:
+            seed: restarts the trial stream (and ``np_random``, ``self.rng``, the action space) when given.
+            options: ``step_fn`` / ``no_step``, see :meth:`BaseTrialEnv.reset`.
+
+        Returns:
+            ``(observation, {})``.
+        """
         if seed is not None:
             self.seed(seed)
         return super().reset(seed=seed, options=options)
@@ -119,21 +162,17 @@ class CortexTrialEnv(TrialEnv):
         inputs, labels, info = self.definition.sample(key, **known)
         self._trial_counter += 1
 
-        names = [name for name, _ in self.definition.periods]
-        self.add_period(names, duration=[self.timing[name] for name in names])
+        self.add_period([name for name, _ in self.definition.periods])  # durations from self.timing
         self.add_ob(inputs[0])
         label = int(labels[0])
         self.set_groundtruth(0)  # fixate everywhere ...
         self.gt[self.definition.n_steps - self.response_window :] = 1 + label  # ... except the window
-        self.r_tmax = self.rewards["miss"]  # added by TrialEnv.step when a trial ends without response
-        # TrialEnv ends a trial when its float clock passes tmax - dt; half a step of slack makes
-        # that happen after exactly n_steps steps whatever rounding dt (e.g. 0.1 ms) brings
-        self.tmax = self.definition.n_steps * self.dt + 0.5 * self.dt
+        self.r_tmax = self.rewards["miss"]  # added by step() when a trial ends without response
         self.performance = 0
         info = {k: v[0].item() for k, v in info.items()}
         return {**extra, "ground_truth": label, "trial_index": index, **info}
 
-    def _step(self, action):
+    def _step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         if not self.action_space.contains(action):  # 99, -1, None, "a", 1.5: refused, not scored as a miss
             raise ValueError(f"{self.definition.name}: action {action!r} is not in the action space "
                              f"{{0, ..., {self.action_space.n - 1}}} (0 = fixate, 1 + k = answer class k)")
@@ -157,8 +196,23 @@ class OneChoiceInference(CortexTrialEnv):
 
     8 inputs (goal 7/9/17/19 one-hot, then moves l/u/r/d), 4 classes (l, u, r, d); actions
     0 = fixate, 1..4 = move. See ``connectome_priors.envs._trials.OneChoiceTrials`` for the mazes and
-    ``connectome_priors.envs._tasks`` for
-    the reward and seeding rules.
+    ``connectome_priors.envs._tasks`` for the reward and seeding rules. Trial conditions for ``new_trial``:
+    ``maze`` (0..7) or ``ground_truth`` (0..3).
+
+    Args:
+        dt: milliseconds per step.
+        timing: period durations in ms (multiples of ``dt``) overriding the defaults, e.g. ``{"delay": 2000}``.
+        rewards: overrides of ``{"correct": 1.0, "fail": 0.0, "miss": 0.0}``.
+        response_window: the last this many steps of a trial accept an answer (default 1: the readout step).
+
+    Raises:
+        ValueError: a bad ``dt``, ``timing``, reward or response window (the message names it).
+
+    Example:
+        >>> env = OneChoiceInference()
+        >>> ob, _ = env.reset(seed=0)
+        >>> ob.shape, env.ob.shape, int(env.action_space.n), env.new_trial(maze=4)["goal"]
+        ((8,), (50, 8), 5, 17)
     """
 
     metadata: ClassVar[dict[str, Any]] = {
@@ -184,7 +238,25 @@ class PerceptualDecisionMaking(CortexTrialEnv):
     """Task 2, perceptual decision making (Britten et al. 1992): fixation 1 -> stimulus 30 -> delay 10.
 
     3 inputs (fixation, evidence_0, evidence_1), 2 classes; actions 0 = fixate, 1/2 = choice 0/1.
-    ``coherences`` in %, ``sigma`` noise per sqrt(ms) (per-step std sigma / sqrt(dt) = 0.1 by default).
+    Trial conditions for ``new_trial``: ``coherence`` (%) and ``ground_truth`` (0, 1).
+
+    Args:
+        dt: milliseconds per step.
+        timing: period durations in ms (multiples of ``dt``) overriding the defaults, e.g. ``{"delay": 2000}``.
+        rewards: overrides of ``{"correct": 1.0, "fail": 0.0, "miss": 0.0}``.
+        response_window: the last this many steps of a trial accept an answer (default 1: the readout step).
+        coherences: the coherences (%) drawn uniformly per trial.
+        sigma: noise per sqrt(ms), NeuroGym's convention (per-step std sigma / sqrt(dt) = 0.1 by default).
+
+    Raises:
+        ValueError: a bad ``dt``, ``timing``, reward, response window, coherence or sigma (the message names it).
+
+    Example:
+        >>> env = PerceptualDecisionMaking(coherences=(51.2,))
+        >>> _ = env.reset(seed=0)
+        >>> trial = env.new_trial(ground_truth=1)
+        >>> trial["coherence"], int(env.gt[-1]), env.ob.shape
+        (51.2, 2, (41, 3))
     """
 
     metadata: ClassVar[dict[str, Any]] = {
@@ -213,6 +285,22 @@ class GoNoGo(CortexTrialEnv):
     """Task 3, Go/NoGo (Zhang et al. 2019): fixation 5 -> stimulus 20 -> delay 10 -> decision 5 steps.
 
     3 inputs (fixation, nogo, go), 2 classes (NoGo = 0, Go = 1); actions 0 = fixate, 1 = NoGo, 2 = Go.
+    Trial condition for ``new_trial``: ``ground_truth`` (0, 1).
+
+    Args:
+        dt: milliseconds per step.
+        timing: period durations in ms (multiples of ``dt``) overriding the defaults, e.g. ``{"delay": 2000}``.
+        rewards: overrides of ``{"correct": 1.0, "fail": 0.0, "miss": 0.0}``.
+        response_window: the last this many steps of a trial accept an answer (default 1: the readout step).
+
+    Raises:
+        ValueError: a bad ``dt``, ``timing``, reward or response window (the message names it).
+
+    Example:
+        >>> env = GoNoGo(response_window=5)
+        >>> _ = env.reset(seed=0)
+        >>> env.gt[30:].tolist() == [0] * 5 + [1 + env.trial["ground_truth"]] * 5
+        True
     """
 
     metadata: ClassVar[dict[str, Any]] = {

@@ -67,7 +67,21 @@ def _condition(
 
 
 class TrialDefinition:
-    """Common layout of a task: ordered periods in steps, input channels, classes read out at T - 1."""
+    """Common layout of a task: ordered periods in steps, input channels, classes read out at T - 1.
+
+    Args:
+        dt: milliseconds per step.
+        timing: period durations in ms (NeuroGym style, multiples of ``dt``) overriding the defaults.
+
+    Raises:
+        ValueError: a non-positive ``dt``, an unknown period, or a duration that is not a non-negative multiple
+            of ``dt``.
+
+    Example:
+        >>> d = GoNoGoTrials(dt=100, timing={"delay": 500})
+        >>> d.periods, d.n_steps, d.window("decision")
+        ((('fixation', 5), ('stimulus', 20), ('delay', 5), ('decision', 5)), 35, slice(30, 35, None))
+    """
 
     name: ClassVar[str]
     paper_name: ClassVar[str]
@@ -82,14 +96,17 @@ class TrialDefinition:
 
     @property
     def n_inputs(self) -> int:
+        """Number of input channels."""
         return len(self.input_names)
 
     @property
     def n_outputs(self) -> int:
+        """Number of classes read out."""
         return len(self.label_names)
 
     @property
     def n_steps(self) -> int:
+        """Steps of one trial (T)."""
         return sum(steps for _, steps in self.periods)
 
     @property
@@ -102,11 +119,34 @@ class TrialDefinition:
         return bounds
 
     def window(self, period: str) -> slice:
+        """The steps of ``period`` as a slice.
+
+        Args:
+            period: a period name.
+
+        Returns:
+            ``slice(first step, one past the last step)``.
+
+        Raises:
+            KeyError: an unknown period.
+        """
         start, stop = self.boundaries[period]
         return slice(start, stop)
 
     def sample(self, keys: np.ndarray, **conditions: Any) -> tuple[np.ndarray, np.ndarray, dict]:
-        """Trials for the given keys: (inputs [n, T, C] float32, labels [n] int64, info of [n] arrays)."""
+        """Trials for the given keys.
+
+        Args:
+            keys: [n] uint64 trial keys (``_counter_rng.trial_keys``).
+            **conditions: per-trial condition overrides (``self.conditions``), scalars or [n] arrays; None = drawn.
+
+        Returns:
+            ``(inputs [n, T, C] float32, labels [n] int64, info)`` with ``info`` a dict of [n] arrays.
+
+        Raises:
+            TypeError: a condition the task does not have.
+            ValueError: a condition value outside the allowed ones.
+        """
         unknown = set(conditions) - set(self.conditions)
         if unknown:
             raise TypeError(

@@ -1,32 +1,32 @@
-"""Rate RNNs with cortical priors (the paper's network) and multi-seed training of any brainstate /
-brainpy circuit.
+"""Rate RNNs with cortical priors (the paper's network, :class:`CorticalRNN`) and multi-seed training
+of it or of any brainstate / brainpy circuit, through one training loop (:func:`train`).
 
     >>> from connectome_priors.models import RNNSpec, train                                    # doctest: +SKIP
     >>> res = train(RNNSpec(n_hidden=312, sign="nonneg"), "Task2", seeds=[0, 1, 2])  # doctest: +SKIP
     >>> res.metrics["train_acc"][:, -1]                                       # doctest: +SKIP
-    >>> res = train(my_factory, "Task3", seeds=[0, 1])   # your module: seed -> brainstate/brainpy module  # doctest: +SKIP
+    >>> res = train(my_factory, "Task3", seeds=[0, 1])   # seed -> your module  # doctest: +SKIP
 
-Modules: ``_rnn`` (spec, parameters, the fast forward pass with hand-written gradients),
-``_module`` (``CorticalRNN``, the same network as a brainstate dynamical system), ``_constraints``
-(sign modes), ``_common`` (data, seeds, regularizer plumbing), ``_train`` (``train``, the fast
-path), ``_train_module`` (the module-factory path), ``_states`` (a module as pure functions of its
-parameters, ``resolve_model``), ``_result`` (``TrainResult``, save/load; ``_io`` re-exports).
+The names below are imported on first use (``import connectome_priors.models`` imports neither JAX
+nor brainstate). Modules: ``_rnn`` (``RNNSpec``, parameters, the whole-sequence forward pass with
+hand-written gradients), ``_module`` (``CorticalRNN``, that network as a brainstate module, and its
+factory), ``_brainpy`` (``as_brainpy``), ``_common`` (data, seeds, regularizer plumbing), ``_step``
+(the guarded optimizer step of any module), ``_train`` (``train``: the epoch loop and its program
+cache), ``_states`` (a module as pure functions of its parameters, ``resolve_model``), ``_result``
+(``TrainResult`` and its file format), ``examples`` (two user circuits). Sign modes and Dale's law
+live in ``connectome_priors.priors`` (``SIGNS``, ``dale_signs``, ...).
 """
 
-from ._common import METRIC_NAMES, derived_seed, load_trials, total_penalty
-from ._constraints import SIGN_MODES, dale_init, dale_signs
-from ._module import CorticalRNN, as_brainpy
-from ._result import TrainResult, load_result, save_result
-from ._rnn import RNNSpec, draw_w_rec, effective_w_rec, forward, init_params, project, recur
-from ._states import load_params, resolve_model
-from ._train import make_train_step, train
-from ._train_module import module_train_step, train_module
+from connectome_priors._lazy import attach
 
-load = load_result
-
-__all__ = [
-    "CorticalRNN", "METRIC_NAMES", "RNNSpec", "SIGN_MODES", "TrainResult", "as_brainpy", "dale_init", "dale_signs",
-    "derived_seed", "draw_w_rec", "effective_w_rec", "forward", "init_params", "load", "load_params", "load_result",
-    "load_trials", "make_train_step", "module_train_step", "project", "recur", "resolve_model", "save_result", "total_penalty", "train",
-    "train_module",
-]
+__getattr__, __dir__, __all__ = attach(__name__, {
+    **dict.fromkeys(["RNNSpec", "DEFAULT_INPUT_NOISE", "init_params", "draw_w_rec", "effective_w_rec", "forward",
+                     "recur"], "._rnn"),
+    **dict.fromkeys(["CorticalRNN", "CorticalRNNFactory"], "._module"),
+    "as_brainpy": "._brainpy",
+    "train": "._train",
+    **dict.fromkeys(["train_step", "initial_carry"], "._step"),
+    **dict.fromkeys(["TrainResult", "save_result", "load_result"], "._result"),
+    **dict.fromkeys(["resolve_model", "load_params"], "._states"),
+    **dict.fromkeys(["METRIC_NAMES", "derived_seed", "load_trials", "total_penalty"], "._common"),
+    "examples": ".examples",
+})

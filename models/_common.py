@@ -1,5 +1,5 @@
-"""Helpers shared by the fast path (``_train``) and the module path (``_train_module``): data,
-seeds, regularizers (their array data become program arguments), metric names and status lines."""
+"""What the training loop (``_train``) and its step (``_step``) share: data and seeds, regularizers
+(their array data become program arguments), metric names and status lines."""
 
 from __future__ import annotations
 
@@ -19,16 +19,37 @@ _REASONS = {0: "ok", 1: "non-finite loss", 2: "non-finite weights"}
 
 
 def derived_seed(seed: int, purpose: str) -> int:
-    """A data seed for ``purpose`` ('val', 'test', ...) derived from the run seed (deterministic)."""
+    """A data seed for ``purpose`` derived from the run seed (deterministic).
+
+    Args:
+        seed: the run seed.
+        purpose: what the data is for, e.g. ``"val"`` or ``"test"``.
+
+    Returns:
+        A seed in [0, 2**31 - 1).
+
+    Example:
+        >>> derived_seed(0, "val") == derived_seed(0, "val") != derived_seed(0, "test")
+        True
+    """
     tag = int.from_bytes(purpose.encode(), "little") % (2**31)
     return int(np.random.SeedSequence([int(seed), tag]).generate_state(1)[0] % (2**31 - 1))
 
 
 def load_trials(task: Any, n_trials: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(inputs (n, T, C) float32, labels (n,) int32) from a task id or a dataset callable.
+    """The trials of a task as arrays.
 
-    ``task`` is a task id understood by ``envs.make_dataset`` (1/2/3, "Task1", names) or a
-    callable ``(n_trials, seed) -> TrialBatch | (inputs, labels)``.
+    Args:
+        task: a task id understood by ``envs.make_dataset`` (1/2/3, "Task1", names) or a
+            callable ``(n_trials, seed) -> TrialBatch | (inputs, labels)``.
+        n_trials: how many trials.
+        seed: the data seed.
+
+    Returns:
+        ``(inputs (n, T, C) float32, labels (n,) int32)``.
+
+    Raises:
+        ValueError: the task gave arrays of other shapes.
     """
     if callable(task) and not isinstance(task, (int, str)):
         batch = task(int(n_trials), int(seed))
@@ -50,19 +71,32 @@ def load_trials(task: Any, n_trials: int, seed: int) -> tuple[np.ndarray, np.nda
 
 
 def total_penalty(regularizers: Sequence[Callable], w: jax.Array) -> jax.Array:
-    """Sum of ``penalty(W_rec)`` over ``regularizers`` (0 when there are none)."""
+    """The summed penalty of ``W_rec``.
+
+    Args:
+        regularizers: callables ``penalty(W_rec) -> scalar``.
+        w: the recurrent matrix.
+
+    Returns:
+        ``sum_r r(w)`` in ``w``'s dtype (0 when there are none).
+
+    Example:
+        >>> float(total_penalty([jnp.sum, lambda w: 2 * jnp.sum(w)], jnp.ones((2, 2))))
+        12.0
+    """
     total = jnp.zeros((), w.dtype)
     for reg in regularizers:
         total = total + jnp.asarray(reg(w), w.dtype)
     return total
 
 
-def _all_finite(tree) -> jax.Array:
+def all_finite(tree: Any) -> jax.Array:
+    """Whether every leaf of ``tree`` is finite everywhere (a boolean scalar)."""
     leaves = jax.tree_util.tree_leaves(tree)
     return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves]))
 
 
-def _split_regularizer(reg: Callable) -> tuple[tuple, dict[str, jax.Array]]:
+def split_regularizer(reg: Callable) -> tuple[tuple, dict[str, jax.Array]]:
     """``(hashable template, array data)`` of a regularizer.
 
     Arrays bound as keywords of a ``functools.partial`` (a distance matrix ``D``, an empirical
@@ -78,7 +112,8 @@ def _split_regularizer(reg: Callable) -> tuple[tuple, dict[str, jax.Array]]:
     return ("callable", reg), {}
 
 
-def _rebuild_regularizer(template: tuple, data: dict[str, jax.Array]) -> Callable:
+def rebuild_regularizer(template: tuple, data: dict[str, jax.Array]) -> Callable:
+    """The regularizer of a :func:`split_regularizer` template with its array ``data`` (inside the program)."""
     if template[0] == "partial":
         return functools.partial(template[1], **dict(template[2]), **data)
     return template[1]
@@ -97,40 +132,24 @@ def _stack_seed_data(task, seeds, n, purpose):
     return np.stack(xs), np.stack(ys)
 
 
-def check_protocol(seeds: Sequence[int], epochs: int, batch_size: int, n_train: int, n_val: int,
-                   n_test: int) -> tuple[list[int], int]:
-    """Validate the arguments shared by both training paths; return (seeds as ints, steps per epoch)."""
-    seeds = [int(s) for s in seeds]
-    if not seeds:
-        raise ValueError("seeds must name at least one seed")
-    if len(set(seeds)) != len(seeds):
-        raise ValueError(f"seeds must be distinct, got {seeds}")
-    for name, v in (("epochs", epochs), ("batch_size", batch_size), ("n_train", n_train),
-                    ("n_val", n_val), ("n_test", n_test)):
-        if int(v) < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v}")
-    n_steps = int(n_train) // int(batch_size)
-    if n_steps < 1:
-        raise ValueError(f"n_train={n_train} is smaller than batch_size={batch_size}")
-    return seeds, n_steps
-
-
 def stack_splits(task: Any, seeds: Sequence[int], n_train: int, n_val: int, n_test: int) -> tuple[np.ndarray, ...]:
-    """(xtr, ytr, xva, yva, xte, yte), each stacked over seeds; every split drawn from its own seed."""
+    """``(xtr, ytr, xva, yva, xte, yte)``, each stacked over seeds; the training trials of seed ``s``
+    are drawn with data seed ``s``, validation and test with ``derived_seed(s, "val" / "test")``."""
     return (*_stack_seed_data(task, seeds, n_train, "train"), *_stack_seed_data(task, seeds, n_val, "val"),
             *_stack_seed_data(task, seeds, n_test, "test"))
 
 
-def _describe(obj) -> str:
+def describe(obj: Any) -> str:
+    """A short JSON-ready description for the result's config: a partial's function and its scalar keywords, a
+    function's name, else ``repr``."""
     if isinstance(obj, functools.partial):
         kw = {k: v for k, v in obj.keywords.items() if np.ndim(v) == 0}
         return f"{getattr(obj.func, '__name__', repr(obj.func))}({', '.join(f'{k}={v!r}' for k, v in kw.items())})"
     return getattr(obj, "__name__", None) or repr(obj)
 
 
-
-
-def status_lines(metrics: dict, alive, failed_step, failed_reason, n_steps: int) -> list[str]:
+def status_lines(metrics: dict[str, np.ndarray], alive: np.ndarray, failed_step: np.ndarray,
+                 failed_reason: np.ndarray, n_steps: int) -> list[str]:
     """``"ok"`` or where and why each seed stopped; NaN-fills a stopped seed's metrics in place."""
     status = []
     for i in range(len(alive)):

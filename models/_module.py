@@ -7,11 +7,14 @@ One object, two ways to run it:
   ``model(x_t)`` with a 2-D ``x_t`` (B, C)) advances it by one step and returns the logits
   ``h_t W_out + b_out`` (B, K) of the new state; ``model.reset_state(batch_size)`` zeroes it.
   This runs under ``brainstate.transform.for_loop`` / ``brainstate.transform.jit`` like any
-  brainstate module, and it is what :func:`models.train` runs for any module factory.
-* whole sequence (the fast path): ``model(x)`` with a 3-D ``x`` (B, T, C), or
-  ``model.forward_sequence(x)``, returns the logits at the last step (B, K) from ``h_0 = 0``
-  using the hand-written-gradient recurrence of :func:`models.forward`. It does not touch
-  ``model.h``. ``models.train`` uses it for this module unless ``loop="step"``.
+  brainstate module; :func:`models.train` runs it with ``loop="step"``.
+* whole sequence: ``model(x)`` with a 3-D ``x`` (B, T, C), or ``model.forward_sequence(x)``,
+  returns the logits at the last step (B, K) from ``h_0 = 0`` using the hand-written-gradient
+  recurrence of :func:`models.forward`. It does not touch ``model.h``. :func:`models.train`
+  uses it (``loop="sequence"``, the default for a module that has it).
+
+``models.train(RNNSpec(...), task)`` trains this module: it is ``models.train(CorticalRNN.factory(spec),
+task)``, through the same loop as any user module.
 
 Dynamics (``W_rec`` indexed [pre, post], ``alpha = 1`` discrete, ``dt / tau`` leaky)::
 
@@ -31,7 +34,7 @@ Example (per step under ``brainstate.transform.for_loop``)::
     >>> logits = brainstate.transform.for_loop(m.update, xs)
     >>> logits.shape, m.h.value.shape
     ((5, 3, 2), (3, 6))
-    >>> bool(jnp.allclose(logits[-1], m(jnp.ones((3, 5, 2))), atol=1e-5))   # == the fast path
+    >>> bool(jnp.allclose(logits[-1], m(jnp.ones((3, 5, 2))), atol=1e-5))   # == forward_sequence
     True
 
 BrainPy's ``bp.DSRunner`` (brainpy 2.8.2) does not take this module directly: its constructor
@@ -41,45 +44,44 @@ instance of DynamicalSystem``), and a ``brainstate.nn.Module`` is not one (brain
 deriving from both can be constructed and passes that check, but it would mix brainpy's variable
 registry (``vars()``) with brainstate's graph of states, which is untested across brainpy's
 transforms, so ``CorticalRNN`` stays a plain brainstate module. The supported brainpy route is
-:func:`as_brainpy`, a thin ``brainpy.DynamicalSystem`` wrapper whose ``update`` calls the
-module's (brainpy 2.8.2's variables are brainstate ``State`` objects; ``DSRunner`` on the wrapper
-steps the module's hidden state and gives the same logits as ``forward_sequence``, see
-``tests/test_module_training.py``)::
-
-    >>> import brainpy as bp                               # doctest: +SKIP
-    >>> runner = bp.DSRunner(as_brainpy(m), data_first_axis="T", progress_bar=False)  # doctest: +SKIP
-    >>> runner.run(inputs=xs).shape                        # doctest: +SKIP
-    (5, 3, 2)
+:func:`models.as_brainpy` (``_brainpy``), a thin ``brainpy.DynamicalSystem`` wrapper whose
+``update`` calls the module's (brainpy 2.8.2's variables are brainstate ``State`` objects;
+``DSRunner`` on the wrapper steps the module's hidden state and gives the same logits as
+``forward_sequence``, see ``tests/test_module_training.py``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+from typing import Any, ClassVar
 
+import brainstate
 import jax
 import jax.numpy as jnp
 
-from ._rnn import RNNSpec, _act, effective_w_rec, forward, init_params
+from ._rnn import RNNSpec, _act, effective_w_rec, forward, init_params, project
 
 PARAM_NAMES = ("w_in", "w_rec", "b", "w_out", "b_out")
 
 
-def _module_base():
-    import brainstate
-
-    return brainstate.nn.Module
-
-
-class CorticalRNN(_module_base()):
+class CorticalRNN(brainstate.nn.Module):
     """The paper's rate RNN as a ``brainstate.nn.Module`` (parameters ``brainstate.ParamState``,
     hidden state ``brainstate.HiddenState``); see the module docstring for the two ways to run it.
 
-    ``CorticalRNN(spec, seed=0, w_rec_init=MICrONSInit(...))`` draws the same initial parameters
-    as :func:`models.init_params` (so the module path and the fast path start from the same
-    weights); ``CorticalRNN.from_params(spec, params)`` rebuilds a trained network;
-    ``model.params()`` is the plain parameter dict; ``model.W_rec`` the effective recurrent
-    matrix [pre, post]. ``spec.n_inputs`` / ``spec.n_outputs`` must be set (or use
+    ``CorticalRNN(spec, seed=0, w_rec_init=MICrONSInit(...))`` draws its initial parameters with
+    :func:`models.init_params`; ``CorticalRNN.from_params(spec, params)`` rebuilds a trained
+    network; ``model.params()`` is the plain parameter dict; ``model.W_rec`` the effective
+    recurrent matrix [pre, post]. ``spec.n_inputs`` / ``spec.n_outputs`` must be set (or use
     :meth:`factory`, which takes them from the task).
+
+    Args:
+        spec: the architecture.
+        seed: the run seed of the initial parameters.
+        w_rec_init: the ``W_rec`` initializer (see :func:`models.draw_w_rec`).
+        params: trained parameters to start from instead (then ``seed`` and ``w_rec_init`` are unused).
+
+    Raises:
+        ValueError: see :func:`models.init_params`.
 
     Example::
 
@@ -91,9 +93,8 @@ class CorticalRNN(_module_base()):
         (3, 2)
     """
 
-    def __init__(self, spec: RNNSpec, seed: int = 0, w_rec_init: Any = None, params: dict | None = None):
-        import brainstate
-
+    def __init__(self, spec: RNNSpec, seed: int = 0, w_rec_init: Any = None,
+                 params: dict[str, Any] | None = None) -> None:
         super().__init__()
         self.spec = spec
         params = init_params(spec, seed, w_rec_init) if params is None else params
@@ -106,26 +107,31 @@ class CorticalRNN(_module_base()):
 
     # ------------------------------------------------------------------ construction helpers
     @classmethod
-    def from_params(cls, spec: RNNSpec, params: dict) -> CorticalRNN:
+    def from_params(cls, spec: RNNSpec, params: dict[str, Any]) -> CorticalRNN:
+        """The network with the given (e.g. trained) parameters ``w_in, w_rec, b, w_out, b_out``."""
         return cls(spec, params=params)
 
     @classmethod
-    def factory(cls, spec: RNNSpec, w_rec_init: Any = None):
-        """A module factory for :func:`models.train`: ``(seed, n_inputs=, n_outputs=, w_rec_init=)
-        -> CorticalRNN``; input and output sizes left ``None`` in ``spec`` come from the task."""
-        default_init = w_rec_init
+    def factory(cls, spec: RNNSpec, w_rec_init: Any = None) -> CorticalRNNFactory:
+        """A module factory for :func:`models.train`: ``(seed, n_inputs=, n_outputs=, w_rec_init=) -> CorticalRNN``.
 
-        def make(seed: int, n_inputs: int | None = None, n_outputs: int | None = None, w_rec_init: Any = None):
-            import dataclasses
+        Args:
+            spec: the architecture; ``n_inputs`` / ``n_outputs`` left ``None`` come from the task.
+            w_rec_init: the initializer used when ``train`` passes none.
 
-            s = dataclasses.replace(spec, n_inputs=spec.n_inputs if spec.n_inputs is not None else n_inputs,
-                                    n_outputs=spec.n_outputs if spec.n_outputs is not None else n_outputs)
-            return cls(s, seed=seed, w_rec_init=default_init if w_rec_init is None else w_rec_init)
+        Returns:
+            A :class:`CorticalRNNFactory` (a frozen dataclass, hashable: the key of the trainer's
+            compiled-program cache).
 
-        make.__name__ = make.__qualname__ = f"CorticalRNN.factory({spec!r})"
-        return make
+        Example:
+            >>> f = CorticalRNN.factory(RNNSpec(n_hidden=4))
+            >>> f(0, n_inputs=3, n_outputs=2).spec.n_inputs, f == CorticalRNN.factory(RNNSpec(n_hidden=4))
+            (3, True)
+        """
+        return CorticalRNNFactory(spec, w_rec_init)
 
     def params(self) -> dict[str, jax.Array]:
+        """The parameter values as a plain dict (``w_in, w_rec, b, w_out, b_out``)."""
         return {k: getattr(self, k).value for k in PARAM_NAMES}
 
     @property
@@ -133,28 +139,32 @@ class CorticalRNN(_module_base()):
         """The effective recurrent matrix, indexed [pre, post] (``|V| * sign`` for Dale)."""
         return effective_w_rec(self.params(), self.spec)
 
-    def project_params(self, params: dict) -> dict:
-        """The constraint ``models.train`` applies after each optimizer step (Keras ``NonNeg``)."""
-        if self.spec.sign == "nonneg" and "w_rec" in params:
-            return {**params, "w_rec": jnp.maximum(params["w_rec"], 0.0)}
-        return params
+    def project_params(self, params: dict[str, jax.Array]) -> dict[str, jax.Array]:
+        """The constraint ``models.train`` applies after each optimizer step (:func:`models._rnn.project`)."""
+        return project(params, self.spec) if "w_rec" in params else params
 
     # ------------------------------------------------------------------ brainstate dynamics
-    def init_state(self, batch_size: int | None = None, **kwargs):
-        import brainstate
+    def init_state(self, batch_size: int | None = None, **kwargs: Any) -> None:
+        """Create the hidden state ``h`` (zeros; (batch_size, N), or (N,) without a batch)."""
+        self.h = brainstate.HiddenState(jnp.zeros(self._state_shape(batch_size), jnp.float32))
 
-        shape = (int(self.spec.n_hidden),) if batch_size is None else (int(batch_size), int(self.spec.n_hidden))
-        self.h = brainstate.HiddenState(jnp.zeros(shape, jnp.float32))
-
-    def reset_state(self, batch_size: int | None = None, **kwargs):
-        shape = (int(self.spec.n_hidden),) if batch_size is None else (int(batch_size), int(self.spec.n_hidden))
+    def reset_state(self, batch_size: int | None = None, **kwargs: Any) -> None:
+        """Zero the hidden state (creating it when needed)."""
         if not hasattr(self, "h"):
             self.init_state(batch_size)
         else:
-            self.h.value = jnp.zeros(shape, jnp.float32)
+            self.h.value = jnp.zeros(self._state_shape(batch_size), jnp.float32)
 
-    def update(self, x):
-        """One time step: ``x`` (B, C) or (C,) -> logits (B, K) of the new hidden state."""
+    def _state_shape(self, batch_size: int | None) -> tuple[int, ...]:
+        n = int(self.spec.n_hidden)
+        return (n,) if batch_size is None else (int(batch_size), n)
+
+    def update(self, x: jax.Array) -> jax.Array:
+        """One time step: ``x`` (B, C) or (C,) -> logits (B, K) of the new hidden state.
+
+        Raises:
+            RuntimeError: :meth:`init_state` was not called first.
+        """
         if not hasattr(self, "h"):
             raise RuntimeError("call model.init_state(batch_size) before stepping the network")
         alpha, h = self.spec.alpha, self.h.value
@@ -163,38 +173,54 @@ class CorticalRNN(_module_base()):
         self.h.value = h
         return h @ self.w_out.value + self.b_out.value
 
-    def forward_sequence(self, x):
+    def forward_sequence(self, x: jax.Array) -> jax.Array:
         """Logits at the last step (B, K) for a whole sequence ``x`` (B, T, C), from ``h_0 = 0``."""
         return forward(self.params(), jnp.asarray(x, jnp.float32), self.spec)
 
-    def __call__(self, x, training: bool = False):
+    def __call__(self, x: jax.Array, training: bool = False) -> jax.Array:
         """3-D ``x`` (B, T, C): :meth:`forward_sequence` (with the input noise drawn from
         ``brainstate.random`` when ``training``); 1-D/2-D ``x``: one :meth:`update` step."""
         x = jnp.asarray(x, jnp.float32)
         if x.ndim != 3:
             return self.update(x)
-        import brainstate
-
         key = brainstate.random.split_key() if training else None
         return forward(self.params(), x, self.spec, key)
 
 
-def as_brainpy(module):
-    """Wrap a brainstate module as a ``brainpy.DynamicalSystem`` (for ``bp.DSRunner``): the
-    wrapper's ``update(x)`` calls ``module.update(x)`` and ``reset_state(batch_size)`` resets the
-    module's hidden states. See the ``connectome_priors.models._module`` docstring for why this wrapper is needed."""
-    import brainpy as bp
-    import brainstate
+@dataclasses.dataclass(frozen=True)
+class CorticalRNNFactory:
+    """``CorticalRNN.factory(spec, w_rec_init)``: builds one :class:`CorticalRNN` per seed for :func:`models.train`.
 
-    class BrainstateModule(bp.DynamicalSystem):
-        def __init__(self, target):
-            super().__init__()
-            self.target = target
+    Equality and hash see the ``spec`` only: the compiled training program depends on the
+    architecture, never on the initial weights (those are program arguments), so factories that
+    differ only in ``w_rec_init`` share one compilation.
 
-        def reset_state(self, batch_size=None, **kwargs):
-            brainstate.nn.reset_all_states(self.target, batch_size)
+    Attributes:
+        spec: the architecture (``n_inputs`` / ``n_outputs`` may be ``None``: from the task).
+        w_rec_init: the initializer used when the trainer passes none.
+    """
 
-        def update(self, x):
-            return self.target.update(x)
+    spec: RNNSpec
+    w_rec_init: Any = dataclasses.field(default=None, compare=False, repr=False)
+    #: the trainer may reuse a compiled program for an equal factory and equal keywords (see ``_train``)
+    programs_cacheable: ClassVar[bool] = True
 
-    return BrainstateModule(module)
+    def __call__(self, seed: int, n_inputs: int | None = None, n_outputs: int | None = None,
+                 w_rec_init: Any = None) -> CorticalRNN:
+        """The network for ``seed``; sizes left ``None`` in the spec are taken from the keywords.
+
+        Raises:
+            ValueError: the spec's sizes do not fit the task (other input channels, fewer outputs than classes).
+        """
+        spec = self.spec
+        if spec.n_inputs is not None and n_inputs is not None and spec.n_inputs != n_inputs:
+            raise ValueError(f"spec.n_inputs={spec.n_inputs} but the task has {n_inputs} input channels")
+        if spec.n_outputs is not None and n_outputs is not None and n_outputs > spec.n_outputs:
+            raise ValueError(f"spec.n_outputs={spec.n_outputs} but the task has {n_outputs} classes")
+        spec = dataclasses.replace(spec, n_inputs=n_inputs if spec.n_inputs is None else spec.n_inputs,
+                                   n_outputs=n_outputs if spec.n_outputs is None else spec.n_outputs)
+        return CorticalRNN(spec, seed=seed, w_rec_init=self.w_rec_init if w_rec_init is None else w_rec_init)
+
+    def __repr__(self) -> str:
+        init = "" if self.w_rec_init is None else f", w_rec_init={type(self.w_rec_init).__name__}"
+        return f"CorticalRNN.factory({self.spec!r}{init})"

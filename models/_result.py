@@ -1,18 +1,18 @@
-"""``TrainResult`` and its pickle-free file format (one ``.npz``), for both training paths.
+"""``TrainResult`` and its pickle-free file format (one ``.npz``) -- what :func:`models.train` returns.
 
 Layout of the archive (``numpy.savez_compressed``, read with ``allow_pickle=False``):
 
-* ``params/<name>``   -- final raw parameters stacked over seeds. Fast path (an ``RNNSpec``):
-  ``w_in`` (S, C, N), ``w_rec`` (S, N, N; for ``sign="dale"`` the parameter ``V``), ``b`` (S, N),
-  ``w_out`` (S, N, K), ``b_out`` (S, K). Module path (a module factory): one entry per parameter
-  leaf, named by its attribute path (``rnn.Wh``, ``out.weight.weight``, ...);
+* ``params/<name>``   -- final raw parameters stacked over seeds. The built-in network (an
+  ``RNNSpec`` / ``CorticalRNN``): ``w_in`` (S, C, N), ``w_rec`` (S, N, N; for ``sign="dale"`` the
+  parameter ``V``), ``b`` (S, N), ``w_out`` (S, N, K), ``b_out`` (S, K). Any other module: one
+  entry per parameter leaf, named by its attribute path (``rnn.Wh``, ``out.weight.weight``, ...);
 * ``w_rec_effective`` -- the recurrent matrices the networks use (S, N, N), indexed [pre, post];
 * ``metrics/<name>``  -- per-epoch metrics (S, E);
 * ``seeds`` (S,), ``failed_step`` (S,);
 * ``config_json``     -- a 0-d unicode string with JSON: ``format`` ("connectome-priors/rnn"),
-  ``format_version`` (1; 2 for a module result without an ``RNNSpec``), ``spec`` (RNNSpec fields
-  or null), ``training`` (the training config; for the module path ``model`` names the factory
-  and ``w_rec_name`` the parameter the regularizers saw), ``status``, ``versions``.
+  ``format_version`` (1; 2 for a result without an ``RNNSpec``), ``spec`` (RNNSpec fields
+  or null), ``training`` (the training config: the protocol, ``model`` names the factory and
+  ``w_rec_name`` the parameter the regularizers saw), ``status``, ``versions``.
 
 Example::
 
@@ -35,18 +35,19 @@ from connectome_priors._atomic import atomic_path
 from ._rnn import RNNSpec
 
 FORMAT = "connectome-priors/rnn"
-FORMAT_VERSION = 2  # newest version this library reads; fast-path results are still written as 1
+FORMAT_VERSION = 2  # newest version this library reads; results with an RNNSpec are still written as 1
 
 
 @dataclasses.dataclass
 class TrainResult:
     """Outcome of :func:`models.train` for all seeds.
 
-    ``metrics[name]`` has shape (seed, epoch) (see ``METRIC_NAMES``); ``params`` holds the final
-    raw parameters stacked over seeds (a dict name -> (S, ...) array); ``w_rec`` the effective
-    recurrent matrices (S, N, N); ``status[i]`` is ``"ok"`` or says where and why seed ``i``
-    stopped; ``config`` the full training configuration (JSON-serializable). ``spec`` is the
-    ``RNNSpec`` (fast path, or the module path with :class:`models.CorticalRNN`), else ``None``.
+    ``metrics[name]`` has shape (seed, epoch) (see ``METRIC_NAMES``; also readable as attributes,
+    ``result.val_acc``); ``params`` holds the final raw parameters stacked over seeds (a dict
+    name -> (S, ...) array); ``w_rec`` the effective recurrent matrices (S, N, N); ``status[i]``
+    is ``"ok"`` or says where and why seed ``i`` stopped; ``config`` the full training
+    configuration (JSON-serializable). ``spec`` is the ``RNNSpec`` of a :class:`models.CorticalRNN`
+    network, else ``None``.
     """
 
     spec: RNNSpec | None
@@ -67,6 +68,7 @@ class TrainResult:
 
     @property
     def w_rec(self) -> np.ndarray:
+        """The effective recurrent matrices (S, N, N), indexed [pre, post]."""
         if self.w_rec_effective is not None:
             return np.asarray(self.w_rec_effective)
         import jax
@@ -79,15 +81,21 @@ class TrainResult:
 
     @property
     def ok(self) -> np.ndarray:
+        """Boolean (S,): which seeds finished with status ``"ok"``."""
         return np.array([s == "ok" for s in self.status])
 
     def seed_params(self, i: int) -> dict[str, np.ndarray]:
+        """The parameters (and buffers) of seed index ``i``."""
         return {k: v[i] for k, v in self.params.items()}
 
     def model(self, i: int = 0):
         """The trained network of seed index ``i``: a :class:`CorticalRNN` when ``spec`` is set,
         else the module built by the factory named in ``config["model"]`` (an importable
-        ``"package.module:name"``) with the trained parameters loaded."""
+        ``"package.module:name"``) with the trained parameters loaded.
+
+        Raises:
+            ValueError: the factory is not importable (build the module, then ``models.load_params``).
+        """
         if self.spec is not None and set(self.params) == {"w_in", "w_rec", "b", "w_out", "b_out"}:
             from ._module import CorticalRNN
 
@@ -102,7 +110,8 @@ class TrainResult:
         load_params(module, self.seed_params(i))
         return module
 
-    def save(self, path) -> Path:
+    def save(self, path: str | os.PathLike) -> Path:
+        """:func:`save_result` of this result; returns the file written."""
         return save_result(self, path)
 
 
@@ -119,7 +128,15 @@ def _versions() -> dict:
 
 
 def save_result(result: TrainResult, path: str | os.PathLike) -> Path:
-    """Write ``result`` (a :class:`TrainResult`) to ``path`` (``.npz`` added if missing)."""
+    """Write ``result`` to one pickle-free ``.npz`` file, atomically (see the module docstring).
+
+    Args:
+        result: a :class:`TrainResult`.
+        path: the file (``.npz`` is appended when missing; folders are created).
+
+    Returns:
+        The path written.
+    """
     path = Path(path)
     if path.suffix != ".npz":
         path = path.with_suffix(path.suffix + ".npz")
@@ -145,7 +162,18 @@ def save_result(result: TrainResult, path: str | os.PathLike) -> Path:
 
 
 def load_result(path: str | os.PathLike) -> TrainResult:
-    """Read a file written by :func:`save_result` back into a :class:`TrainResult`."""
+    """Read a file written by :func:`save_result` back into a :class:`TrainResult`.
+
+    Args:
+        path: the ``.npz`` file.
+
+    Returns:
+        The result (``result.versions``: the library versions that wrote it).
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: not a connectome-priors model file, or a newer format version.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no saved model at {path}")

@@ -8,13 +8,13 @@ Leaky (continuous-time, Euler step ``alpha = dt / tau``)::
 
     h_t = (1 - alpha) h_{t-1} + alpha relu(x_t W_in + h_{t-1} W_rec + b)
 
-Training adds Gaussian noise (``input_noise``, sigma = 0.05 by default) to the inputs, as Keras'
+Training adds Gaussian noise (``input_noise``, sigma ``DEFAULT_INPUT_NOISE``) to the inputs, as Keras'
 ``GaussianNoise`` layer does; evaluation never does.
 
 Default initializers follow Keras: ``W_in`` and ``W_out`` glorot-uniform, ``W_rec`` orthogonal,
-biases zero. The pure functions here (``init_params``, ``forward``) are what training jits and
-vmaps; :class:`models.CorticalRNN` (``connectome_priors.models._module``) is the same network as a brainstate
-module with a per-step ``update``.
+biases zero. The pure functions here (``init_params``, ``forward``) are what
+:class:`connectome_priors.models.CorticalRNN` (``_module``) wraps as a brainstate module: ``forward``
+is its ``forward_sequence`` (what training runs, ``loop="sequence"``), next to a per-step ``update``.
 
 Example::
 
@@ -29,29 +29,56 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Callable
+import functools
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._constraints import check_sign_mode, dale_init, dale_signs, effective_dale
+from connectome_priors.priors._dale import (
+    DEFAULT_EXC_FRACTION,
+    balance_magnitudes,
+    dale_signs,
+    effective_dale,
+    excitatory_mask,
+    normalize_layout,
+)
+from connectome_priors.priors._signs import check_sign
 
 DYNAMICS = ("discrete", "leaky")
+#: std of the Gaussian input noise during training (Keras' ``GaussianNoise(0.05)`` of the paper)
+DEFAULT_INPUT_NOISE = 0.05
 ACTIVATIONS = ("relu", "tanh")
 
 
 @dataclasses.dataclass(frozen=True)
 class RNNSpec:
-    """Architecture of the network (JSON-serializable; the ``W_rec`` initializer is separate).
+    """Architecture of the network (hashable, JSON-serializable; the ``W_rec`` initializer is separate).
 
-    n_hidden: number of recurrent units N.
-    n_inputs, n_outputs: input channels and classes (``None``: taken from the task).
-    dynamics: ``"discrete"`` (Keras SimpleRNN) or ``"leaky"`` (``alpha = dt / tau``).
-    sign: ``"free"``, ``"nonneg"`` (projection after each step) or ``"dale"`` (parametrized).
-    exc_fraction: fraction of excitatory units for ``sign="dale"``.
-    input_noise: std of the Gaussian noise added to the inputs during training only.
+    Attributes:
+        n_hidden: number of recurrent units N.
+        n_inputs, n_outputs: input channels and classes (``None``: taken from the task).
+        dynamics: ``"discrete"`` (Keras SimpleRNN) or ``"leaky"`` (``alpha = dt / tau``).
+        activation: ``"relu"`` (the paper's) or ``"tanh"``.
+        dt, tau: Euler step and time constant of the leaky dynamics.
+        sign: one of ``connectome_priors.priors.SIGNS``: ``"free"``, ``"nonneg"`` (projection
+            ``max(W, 0)`` after each step) or ``"dale"`` (``W = |V| * sign[pre]``, balanced start).
+        exc_fraction: the Dale layout for ``sign="dale"`` (``connectome_priors.priors._dale``): a
+            fraction in (0, 1] -- the first ``round(f N)`` units are excitatory -- or a boolean
+            excitatory mask of length ``n_hidden`` (stored as a tuple).
+        input_noise: std of the Gaussian noise added to the inputs during training only.
+
+    Raises:
+        ValueError: a bad size, dynamics, activation, sign, Dale layout, ``dt / tau`` or noise.
+
+    Example:
+        >>> RNNSpec(n_hidden=4, sign="dale", exc_fraction=[True, False, True, True]).exc_fraction
+        (True, False, True, True)
+        >>> RNNSpec(n_hidden=4, sign="positive")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: sign='positive' is not one of ('free', 'nonneg', 'dale') (...)
     """
 
     n_hidden: int
@@ -62,17 +89,20 @@ class RNNSpec:
     dt: float = 20.0
     tau: float = 100.0
     sign: str = "free"
-    exc_fraction: float = 0.8
-    input_noise: float = 0.05
+    exc_fraction: float | tuple[bool, ...] = DEFAULT_EXC_FRACTION
+    input_noise: float = DEFAULT_INPUT_NOISE
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if int(self.n_hidden) < 1:
             raise ValueError(f"n_hidden must be a positive integer, got {self.n_hidden}")
         if self.dynamics not in DYNAMICS:
             raise ValueError(f"dynamics={self.dynamics!r} is not one of {DYNAMICS}")
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"activation={self.activation!r} is not one of {ACTIVATIONS}")
-        check_sign_mode(self.sign)
+        check_sign(self.sign)
+        # hashable and JSON-ready (a mask becomes a tuple); checked against n_hidden when it is used
+        object.__setattr__(self, "exc_fraction", normalize_layout(
+            self.exc_fraction, int(self.n_hidden) if self.sign == "dale" else None))
         if self.dynamics == "leaky" and not 0.0 < self.dt / self.tau <= 1.0:
             raise ValueError(f"dt/tau must be in (0, 1], got dt={self.dt}, tau={self.tau}")
         if self.input_noise < 0:
@@ -80,13 +110,16 @@ class RNNSpec:
 
     @property
     def alpha(self) -> float:
+        """The Euler factor: 1 for discrete dynamics, ``dt / tau`` for leaky ones."""
         return 1.0 if self.dynamics == "discrete" else float(self.dt) / float(self.tau)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a JSON-ready dict (``from_dict`` reads it back)."""
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> RNNSpec:
+    def from_dict(cls, d: dict[str, Any]) -> RNNSpec:
+        """The spec of a :meth:`to_dict` dict (a mask read back from JSON as a list becomes a tuple again)."""
         return cls(**d)
 
 
@@ -121,10 +154,25 @@ def _is_shape_initializer(init) -> bool:
 def draw_w_rec(init: Any, n: int, seed: int) -> np.ndarray:
     """The initial recurrent matrix (N, N) for one seed.
 
-    ``init`` may be ``None`` (orthogonal, Keras' default), an array (N, N) (used as is), an object
-    with ``with_seed(seed)`` (e.g. ``MICrONSInit``), a braintools initializer (called with
-    ``rng=brainstate.random.RandomState(seed)``), a brainpy initializer (a copy with its ``rng``
-    reseeded), or a plain callable ``seed -> (N, N) array``.
+    Args:
+        init: ``None`` (orthogonal, Keras' default), an array (N, N) (used as is), an object
+            with ``with_seed(seed)`` (e.g. ``MICrONSInit``), a braintools initializer (called with
+            ``rng=brainstate.random.RandomState(seed)``), a brainpy initializer (a copy with its
+            ``rng`` reseeded), or a plain callable ``seed -> (N, N) array``.
+        n: number of recurrent units N.
+        seed: the run seed.
+
+    Returns:
+        A float32 (N, N) numpy array, indexed [pre, post].
+
+    Raises:
+        TypeError: ``init`` is none of the above.
+        ValueError: it gave another shape than (N, N).
+
+    Example:
+        >>> w = draw_w_rec(None, 4, seed=0)
+        >>> w.shape, bool(np.allclose(w @ w.T, np.eye(4), atol=1e-5))
+        ((4, 4), True)
     """
     if init is None:
         import braintools
@@ -161,22 +209,44 @@ def draw_w_rec(init: Any, n: int, seed: int) -> np.ndarray:
 def init_params(spec: RNNSpec, seed: int, w_rec_init: Any = None) -> dict[str, jax.Array]:
     """Initial parameters for one seed: ``w_in, w_rec, b, w_out, b_out`` (float32).
 
-    For ``sign="dale"``, ``w_rec`` holds the parameter ``V`` (see ``effective_w_rec``).
+    ``W_in`` and ``W_out`` glorot-uniform from ``PRNGKey(seed)``, biases zero, ``W_rec`` from
+    :func:`draw_w_rec`. For ``sign="dale"``, ``w_rec`` holds the parameter ``V``: the balanced
+    magnitudes of the drawn matrix (``connectome_priors.priors._dale.balance_magnitudes``), see
+    :func:`effective_w_rec`.
+
+    Args:
+        spec: the architecture, with ``n_inputs`` and ``n_outputs`` set.
+        seed: the run seed.
+        w_rec_init: see :func:`draw_w_rec`. With ``sign="dale"``, an initializer that applies
+            Dale's law itself (``MICrONSInit(dale=...)``) must use the spec's layout.
+
+    Returns:
+        The parameter dict (float32 JAX arrays).
+
+    Raises:
+        ValueError: ``n_inputs``/``n_outputs`` unset, a badly shaped init, or a Dale initializer
+            whose excitatory rows differ from the spec's.
+
+    Example:
+        >>> p = init_params(RNNSpec(n_hidden=4, n_inputs=2, n_outputs=3), seed=0)
+        >>> {k: v.shape for k, v in p.items()}
+        {'w_in': (2, 4), 'w_rec': (4, 4), 'b': (4,), 'w_out': (4, 3), 'b_out': (3,)}
     """
     if spec.n_inputs is None or spec.n_outputs is None:
         raise ValueError("spec.n_inputs and spec.n_outputs must be set to initialize parameters")
     n, c, k = int(spec.n_hidden), int(spec.n_inputs), int(spec.n_outputs)
     key = jax.random.PRNGKey(int(seed))
     k_in, k_out = jax.random.split(jax.random.fold_in(key, 1))
-    if spec.sign == "dale" and getattr(w_rec_init, "metadata", {}).get("dale") is not None:
-        # the model's Dale parametrization assigns E/I rows itself; an initializer's own E/I
-        # assignment would be silently discarded by |V| * sign
-        raise ValueError("sign='dale' re-signs W_rec by the model's E/I rows: pass an initializer "
-                         "without dale= (e.g. MICrONSInit(sign='nonneg')), or use sign='free' to keep "
-                         "the initializer's Dale matrix as is")
+    init_meta = getattr(w_rec_init, "metadata", None)
+    if spec.sign == "dale" and isinstance(init_meta, dict) and init_meta.get("sign") == "dale":
+        # |V| * sign re-signs the rows by the spec's layout: an initializer's other E/I rows would be lost
+        if not np.array_equal(excitatory_mask(n, init_meta["dale"]), excitatory_mask(n, spec.exc_fraction)):
+            raise ValueError("sign='dale': the initializer's excitatory rows (dale=...) differ from the spec's "
+                             "exc_fraction; give both the same layout, pass an initializer without dale=, or use "
+                             "sign='free' to keep the initializer's Dale matrix as is")
     w_rec = draw_w_rec(w_rec_init, n, seed)
     if spec.sign == "dale":
-        w_rec = dale_init(w_rec, dale_signs(n, spec.exc_fraction))
+        w_rec = balance_magnitudes(w_rec, spec.exc_fraction).astype(np.float32)
     return {
         "w_in": _glorot_uniform(k_in, (c, n)),
         "w_rec": jnp.asarray(w_rec, jnp.float32),
@@ -186,16 +256,33 @@ def init_params(spec: RNNSpec, seed: int, w_rec_init: Any = None) -> dict[str, j
     }
 
 
-def effective_w_rec(params: dict, spec: RNNSpec) -> jax.Array:
-    """The recurrent matrix the network uses (``|V| * sign`` for Dale, else ``w_rec``)."""
+def effective_w_rec(params: dict[str, jax.Array], spec: RNNSpec) -> jax.Array:
+    """The recurrent matrix the network uses, indexed [pre, post].
+
+    Args:
+        params: the parameter dict (``w_rec`` is read).
+        spec: the architecture.
+
+    Returns:
+        ``|V| * sign[:, None]`` for ``sign="dale"`` (``connectome_priors.priors._dale.effective_dale``), else ``w_rec``.
+    """
     if spec.sign == "dale":
         sign = jnp.asarray(dale_signs(int(spec.n_hidden), spec.exc_fraction), params["w_rec"].dtype)
         return effective_dale(params["w_rec"], sign)
     return params["w_rec"]
 
 
-def project(params: dict, spec: RNNSpec) -> dict:
-    """Constraint applied after each optimizer step (Keras ``NonNeg`` for ``sign="nonneg"``)."""
+def project(params: dict[str, jax.Array], spec: RNNSpec) -> dict[str, jax.Array]:
+    """The constraint applied after each optimizer step: ``w_rec <- max(w_rec, 0)`` for
+    ``sign="nonneg"`` (Keras ``NonNeg``), else the parameters unchanged.
+
+    Args:
+        params: the parameter dict (other entries pass through).
+        spec: the architecture.
+
+    Returns:
+        The projected parameter dict.
+    """
     if spec.sign == "nonneg":
         return {**params, "w_rec": jnp.maximum(params["w_rec"], 0.0)}
     return params
@@ -235,6 +322,7 @@ def _recur_fwd_impl(u, w, alpha, activation):
     return hs, rs
 
 
+@functools.cache
 def _make_recur(alpha: float, activation: str):
     @jax.custom_vjp
     def recur(u, w):
@@ -266,6 +354,7 @@ def _make_recur(alpha: float, activation: str):
     return recur
 
 
+@functools.cache
 def _make_recur_last(alpha: float, activation: str):
     """Like ``recur`` but returns only the last state: evaluation stores no (T, B, N) history."""
 
@@ -303,26 +392,42 @@ def _make_recur_last(alpha: float, activation: str):
     return recur_last
 
 
-_RECUR_CACHE: dict[tuple, Callable] = {}
-
-
 def recur(u: jax.Array, w: jax.Array, alpha: float = 1.0, activation: str = "relu") -> jax.Array:
-    """All hidden states (T, B, N) for input drive ``u`` (T, B, N) and ``W_rec`` ``w`` (N, N)."""
-    key = (float(alpha), activation)
-    if key not in _RECUR_CACHE:
-        _RECUR_CACHE[key] = _make_recur(*key)
-    return _RECUR_CACHE[key](u, w)
+    """All hidden states of the recurrence, with the hand-written backward pass.
+
+    Args:
+        u: input drive ``x_t W_in + b``, time-major (T, B, N).
+        w: ``W_rec`` (N, N), indexed [pre, post].
+        alpha: Euler factor (1 discrete, ``dt / tau`` leaky).
+        activation: ``"relu"`` or ``"tanh"``.
+
+    Returns:
+        The states ``h_1 .. h_T`` (T, B, N) from ``h_0 = 0``.
+
+    Example:
+        >>> recur(jnp.ones((3, 1, 2)), jnp.zeros((2, 2)))[:, 0, 0].tolist()
+        [1.0, 1.0, 1.0]
+    """
+    return _make_recur(float(alpha), activation)(u, w)
 
 
-def forward(params: dict, x: jax.Array, spec: RNNSpec, noise_key: jax.Array | None = None) -> jax.Array:
-    """Logits (B, K) at the last step for inputs ``x`` (B, T, C); noise only if ``noise_key``."""
+def forward(params: dict[str, jax.Array], x: jax.Array, spec: RNNSpec,
+            noise_key: jax.Array | None = None) -> jax.Array:
+    """Logits at the last step: the network on a whole sequence (hand-written gradient, see :func:`recur`).
+
+    Args:
+        params: the parameter dict (:func:`init_params`).
+        x: inputs (B, T, C).
+        spec: the architecture.
+        noise_key: when given, ``spec.input_noise`` times standard normal noise is added to ``x`` (training).
+
+    Returns:
+        Logits (B, K) of ``h_T``.
+    """
     if noise_key is not None and spec.input_noise > 0:
         x = x + spec.input_noise * jax.random.normal(noise_key, x.shape, x.dtype)
     w = effective_w_rec(params, spec)
     # input drive for all steps in one matmul, time-major for the scan
     u = jnp.einsum("btc,cn->tbn", x, params["w_in"]) + params["b"]
-    key = ("last", float(spec.alpha), spec.activation)
-    if key not in _RECUR_CACHE:
-        _RECUR_CACHE[key] = _make_recur_last(*key[1:])
-    h_last = _RECUR_CACHE[key](u, w)
+    h_last = _make_recur_last(float(spec.alpha), spec.activation)(u, w)
     return h_last @ params["w_out"] + params["b_out"]

@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import sys
 from collections.abc import Callable
 from typing import Any
 
+import brainstate
 import jax
 import numpy as np
 
@@ -35,13 +37,10 @@ import numpy as np
 W_REC_NAMES = ("W_rec", "w_rec", "Wrec", "wrec", "Wh", "W_h", "W_hh", "w_hh", "Whh", "W_rr", "w_rr", "J", "W_recurrent")
 
 
-def _is_brainpy(obj) -> bool:
-    try:
-        import brainpy
-
-        return isinstance(obj, brainpy.math.BrainPyObject)
-    except Exception:  # pragma: no cover - brainpy missing
-        return False
+def _is_brainpy(obj: Any) -> bool:
+    # a brainpy object exists only once brainpy is imported: a brainstate-only model never imports it
+    brainpy = sys.modules.get("brainpy")
+    return brainpy is not None and isinstance(obj, brainpy.math.BrainPyObject)
 
 
 def _key_name(k) -> str:
@@ -55,15 +54,12 @@ def discover(module) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """``(params, buffers, others)``: dicts attribute path -> ``State`` of a brainstate or brainpy
     module. params: ``ParamState`` / brainpy ``TrainVar``; buffers: other ``LongTermState``
     (per-seed constants: masks, E/I signs); others: the recurrent state (everything else)."""
-    import brainstate
-
     params, buffers, others = {}, {}, {}
 
     def add_brainpy(obj, prefix):
-        import brainpy
-
+        train_var = sys.modules["brainpy"].math.TrainVar
         for name, var in obj.vars(method="relative").items():
-            (params if isinstance(var, brainpy.math.TrainVar) else others)[prefix + name] = var
+            (params if isinstance(var, train_var) else others)[prefix + name] = var
 
     if _is_brainpy(module):
         add_brainpy(module, "")
@@ -120,8 +116,6 @@ def reset_module(module, batch_size: int) -> None:
     if _is_brainpy(module):
         module.reset(batch_size)
         return
-    import brainstate
-
     brainstate.nn.init_all_states(module, batch_size)
     for val in vars(module).values():
         if _is_brainpy(val):
@@ -149,8 +143,6 @@ class PureModule:
         self._cache = {}
 
     def _trace(self, fn, *example):
-        import brainstate
-
         sf = brainstate.transform.StatefulFunction(fn, return_only_write=False)
         sf.make_jaxpr(*example)
         states = tuple(sf.get_states(*example))
@@ -198,8 +190,24 @@ class PureModule:
 
 
 def resolve_model(ref: str | Callable) -> Callable:
-    """A module factory from ``"package.module:name"`` (``name`` may be dotted, e.g.
-    ``"mypkg.nets:Net.factory"``), or ``ref`` itself when it is already callable."""
+    """The module factory an import path names.
+
+    Args:
+        ref: ``"package.module:name"`` (``name`` may be dotted, e.g. ``"mypkg.nets:Net.factory"``),
+            or a callable (returned as is).
+
+    Returns:
+        The factory.
+
+    Raises:
+        ValueError: ``ref`` is not of the form ``"package.module:name"``.
+        ModuleNotFoundError, AttributeError: the module or the name does not exist.
+        TypeError: the name is not callable.
+
+    Example:
+        >>> resolve_model("connectome_priors.models.examples:rnncell_net").__name__
+        'rnncell_net'
+    """
     if callable(ref):
         return ref
     mod_name, sep, attr = str(ref).partition(":")
@@ -235,19 +243,25 @@ def factory_accepts(factory) -> set[str] | None:
     return {n for n, p in sig.parameters.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
 
 
-def build_module(factory: Callable, seed: int, kwargs: dict):
+def build_module(factory: Callable, seed: int, kwargs: dict[str, Any]) -> Any:
     """``factory(seed, **kwargs)`` with only the keywords it accepts, after seeding
     ``brainstate.random`` (which brainpy 2.8's ``bm.random`` initializers draw from) with ``seed``."""
-    import brainstate
-
     accepted = factory_accepts(factory)
     kw = {k: v for k, v in kwargs.items() if accepted is None or k in accepted}
     brainstate.random.seed(int(seed))
     return factory(int(seed), **kw)
 
 
-def load_params(module, values: dict) -> None:
-    """Assign trained parameters and buffers (a ``TrainResult.seed_params(i)`` dict) to ``module``'s states."""
+def load_params(module: Any, values: dict[str, Any]) -> None:
+    """Assign trained parameters and buffers to ``module``'s states (outside any trace).
+
+    Args:
+        module: a module built by the factory that was trained.
+        values: ``TrainResult.seed_params(i)``, a flat dict parameter name -> array.
+
+    Raises:
+        KeyError: ``values`` lacks some of the module's parameters.
+    """
     params, buffers, _ = discover(module)
     layout = ParamLayout({**params, **buffers})
     missing = set(layout.names) - set(values)

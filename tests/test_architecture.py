@@ -194,7 +194,7 @@ LAYERS: dict[str, set[str]] = {
     "benchmarks.sweep": _CORE | {"models", "benchmarks.store", "benchmarks.report", "benchmarks.runner"},
     "cli": _CORE | {"models", "benchmarks.store", "benchmarks.report", "benchmarks.runner", "benchmarks.evidence",
                     "benchmarks.sweep"},
-    "front": {"base"},
+    "front": {"base", "envs"},                       # lazy tables + registering the gymnasium ids
 }
 _CLI = {"connectome_priors.__main__", "connectome_priors.benchmarks.__main__", "connectome_priors.benchmarks._cli",
         "connectome_priors.benchmarks._claim", "connectome_priors.benchmarks._perf",

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ast
+import hashlib
 import re
 import subprocess
 import sys
 import textwrap
 import time
 import warnings
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -17,6 +20,10 @@ from scipy import stats
 
 from connectome_priors import envs
 from connectome_priors.envs._counter_rng import normals, trial_keys, uniforms
+from connectome_priors.envs._trial_env import BaseTrialEnv, NamedBox, NamedDiscrete
+
+ROOT = Path(__file__).resolve().parents[1]
+GYMNASIUM_1 = int(gym.__version__.split(".")[0]) >= 1
 
 # The issue's definitions, written out independently of envs/_trials.py.
 PERIODS = {
@@ -65,9 +72,76 @@ def tolerance(p: float, n: int) -> float:
 # ----------------------------------------------------------------------------------------- registry
 
 
-def test_import_gymnasium_is_light_and_make_works_in_fresh_interpreter(tmp_path):
-    script = textwrap.dedent(
-        """
+def run_fresh(script: str, cwd: Path, prelude: str = "") -> subprocess.CompletedProcess:
+    """Run ``prelude + script`` in a fresh interpreter from a folder outside the repository (as a user would)."""
+    return subprocess.run([sys.executable, "-c", prelude + textwrap.dedent(script)], cwd=cwd, capture_output=True,
+                          text=True, timeout=180)
+
+
+# gymnasium >= 1.0 has no plugin entry points; below it, `import gymnasium` calls ours. This hides our plugin from
+# gymnasium < 1.0 in a fresh interpreter, so the "registered on `import connectome_priors`" path is tested there too.
+HIDE_PLUGIN = """
+import importlib.metadata as md
+_entry_points = md.entry_points
+def entry_points(**kwargs):
+    found = _entry_points(**kwargs)
+    if kwargs.get("group") == "gymnasium.envs":
+        return md.EntryPoints([ep for ep in found if not ep.value.startswith("connectome_priors.")])
+    return found
+md.entry_points = entry_points
+"""
+
+
+def test_make_with_the_module_prefix_works_in_a_fresh_interpreter_without_plugins(tmp_path):
+    """gymnasium >= 1.0's idiom: gym.make("pkg:ns/Env-v0") imports pkg, whose import registers the ids."""
+    result = run_fresh("""
+        import sys
+        import gymnasium as gym
+        assert "connectome_priors" not in sys.modules and not [k for k in gym.registry if k.startswith("cortex/")]
+        try:
+            gym.make("cortex/Task1-v0")
+        except gym.error.Error:
+            pass
+        else:
+            raise AssertionError("cortex/Task1-v0 was registered without plugin and without import")
+        env = gym.make("connectome_priors:cortex/Task1-v0")
+        assert type(env.unwrapped).__name__ == "OneChoiceInference"
+        obs, info = env.reset(seed=0)
+        ends = 0
+        for _ in range(3 * 50):
+            obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
+            assert obs in env.observation_space and not terminated and not truncated
+            ends += info["new_trial"]
+        assert ends >= 3, ends
+        heavy = [m for m in ("jax", "brainstate", "brainpy", "neurogym") if m in sys.modules]
+        assert not heavy, heavy
+        print("OK")
+    """, tmp_path, prelude=HIDE_PLUGIN)
+    assert result.returncode == 0 and "OK" in result.stdout, result.stderr[-3000:]
+
+
+def test_import_connectome_priors_registers_the_ids_cheaply(tmp_path):
+    """gym.register_envs(connectome_priors) is the explicit idiom; the import builds no environment, loads no jax."""
+    result = run_fresh("""
+        import sys
+        import connectome_priors
+        import gymnasium as gym
+        gym.register_envs(connectome_priors)
+        ids = sorted(k for k in gym.registry if k.startswith("cortex/"))
+        assert ids == sorted(connectome_priors.envs.ENV_IDS), ids
+        heavy = ("jax", "brainstate", "brainpy", "neurogym", "matplotlib", "connectome_priors.envs._tasks",
+                 "connectome_priors.envs._dataset")
+        assert not [m for m in heavy if m in sys.modules], [m for m in heavy if m in sys.modules]
+        env = gym.make("cortex/Task2-v0")
+        assert env.reset(seed=0)[0].shape == (3,)
+        print("OK")
+    """, tmp_path, prelude=HIDE_PLUGIN)
+    assert result.returncode == 0 and "OK" in result.stdout, result.stderr[-3000:]
+
+
+@pytest.mark.skipif(GYMNASIUM_1, reason="gymnasium >= 1.0 has no plugin entry points")
+def test_import_gymnasium_is_light_and_its_plugin_registers_the_ids(tmp_path):
+    result = run_fresh("""
         import sys
         import gymnasium as gym
         heavy = ("neurogym", "jax", "matplotlib", "connectome_priors.envs._tasks", "connectome_priors.envs._dataset")
@@ -79,10 +153,48 @@ def test_import_gymnasium_is_light_and_make_works_in_fresh_interpreter(tmp_path)
         obs, info = env.reset(seed=0)
         assert obs.shape == (8,) and type(env.unwrapped).__name__ == "OneChoiceInference"
         print("OK")
-        """
-    )
-    # cwd outside the repository: the package is found through the installation, as for a user
-    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    """, tmp_path)
+    assert result.returncode == 0 and "OK" in result.stdout, result.stderr[-3000:]
+
+
+def test_import_without_gymnasium_warns_and_the_data_layer_still_works(tmp_path):
+    result = run_fresh("""
+        import sys, warnings
+        sys.modules["gymnasium"] = None  # as if not installed
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            import connectome_priors as cp
+        messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+        assert any("cortex/Task1-v0" in m and "not registered" in m for m in messages), messages
+        assert "5_3_8" in set(cp.list_fields()["field"])
+        assert cp.envs.make_dataset(3, 2, seed=0).inputs.shape == (2, 40, 3)
+        print("OK")
+    """, tmp_path)
+    assert result.returncode == 0 and "OK" in result.stdout, result.stderr[-3000:]
+
+
+def test_envs_never_import_neurogym(tmp_path):
+    """The NeuroGym protocol lives in envs/_trial_env.py; neurogym itself is only the optional extra."""
+    for path in sorted((ROOT / "envs").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            assert not [n for n in names if n.split(".")[0] == "neurogym"], f"{path.name}:{node.lineno}"
+    result = run_fresh("""
+        import sys
+        sys.modules["neurogym"] = None  # installed or not, it must not be needed
+        import gymnasium as gym
+        from gymnasium.utils.env_checker import check_env
+        from connectome_priors import envs
+        for env_id in envs.ENV_IDS:
+            env = gym.make(env_id)
+            check_env(env.unwrapped)
+            env.reset(seed=0)
+            for _ in range(100):
+                env.step(env.action_space.sample())
+        assert envs.make_dataset(1, 4, seed=0).inputs.shape == (4, 50, 8)
+        print("OK")
+    """, tmp_path)
     assert result.returncode == 0 and "OK" in result.stdout, result.stderr[-3000:]
 
 
@@ -433,29 +545,7 @@ def test_wider_response_window_ends_the_trial_at_the_first_response():
     assert reward == -1.0 and info["new_trial"] and env.t_ind == 0
 
 
-# ------------------------------------------------------------------------------ neurogym interplay
-
-
-def test_neurogym_wrappers_and_dataset_work():
-    import neurogym as ngym
-    from neurogym.wrappers import PassAction, PassReward, SideBias
-
-    env = PassReward(PassAction(envs.GoNoGo()))
-    obs, _ = env.reset(seed=0)
-    assert obs.shape == (5,)
-    for _ in range(50):
-        obs, *_ = env.step(env.action_space.sample())
-        assert obs.shape == (5,)
-
-    biased = SideBias(envs.PerceptualDecisionMaking(), probs=[[0.95, 0.05]], block_dur=1000)
-    biased.reset(seed=0)
-    labels = [biased.new_trial()["ground_truth"] for _ in range(200)]
-    assert np.mean(labels) < 0.15
-
-    dataset = ngym.Dataset(envs.OneChoiceInference(), batch_size=8, seq_len=50)
-    inputs, targets = dataset()
-    assert inputs.shape == (50, 8, 8) and targets.shape == (50, 8)
-    assert np.all(targets[:-1] == 0) and np.all(targets[-1] >= 1)
+# ------------------------------------------------------------------------------- trial conditions
 
 
 def test_conditions_can_be_set_per_trial():
@@ -544,3 +634,184 @@ def test_non_finite_rewards_and_timings_are_refused(kwargs, message):
 
     with pytest.raises(ValueError, match=message):
         GoNoGo(**kwargs)
+
+
+# ------------------------------------------------------------------ bit-identical trials (pinned digests)
+
+# sha256 (first 16 hex digits) of make_dataset(task, 256, seed=0) and of a scripted env stream, recorded with the
+# neurogym-based environments before the base class of envs/_trial_env.py replaced neurogym.core.TrialEnv
+PINNED = {1: ("09d0638dbf17caf7", "121662693db709fb"),
+          2: ("847992f68c780715", "a334272dfc1f50d3"),
+          3: ("d9fed6515de3a0ea", "ac32451badf2a87c")}
+
+
+def batch_digest(batch: envs.TrialBatch) -> str:
+    digest = hashlib.sha256()
+    for array in (batch.inputs, batch.labels, *(batch.info[k] for k in sorted(batch.info))):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def stream_digest(env: BaseTrialEnv, n_steps: int = 600) -> str:
+    """Observations, rewards and info of a scripted policy that answers, right or wrong, at every third step."""
+    digest = hashlib.sha256()
+    ob, _ = env.reset(seed=2024)
+    digest.update(ob.tobytes())
+    for i in range(n_steps):
+        action = (i * 7 + 3) % env.action_space.n if i % 3 == 0 else 0
+        ob, reward, _, _, info = env.step(action)
+        digest.update(ob.tobytes())
+        fields = [reward, info["new_trial"], info["gt"], info.get("performance", -1)]
+        digest.update(np.array(fields, dtype=np.float64).tobytes())
+    return digest.hexdigest()[:16]
+
+
+@pytest.mark.parametrize("task", [1, 2, 3])
+def test_trial_batches_and_env_streams_are_bit_identical_to_the_pinned_ones(task):
+    batch_pin, stream_pin = PINNED[task]
+    assert batch_digest(envs.make_dataset(task, 256, seed=0)) == batch_pin
+    env = gym.make(f"cortex/Task{task}-v0", response_window=3).unwrapped
+    assert stream_digest(env) == stream_pin
+    assert stream_digest(env) == stream_pin  # reset(seed) restarts everything
+
+
+# ------------------------------------------------------------------- the base class: NeuroGym's protocol
+
+
+class Blink(BaseTrialEnv):
+    """Fixation 300 ms, then a cue 200 ms during which the answer 1 + side is expected."""
+
+    observation_space = NamedBox(0.0, 1.0, shape=(2,), dtype=np.float32, name={"fixation": 0, "cue": 1})
+    action_space = NamedDiscrete(3, name={"fixation": 0, "choice": [1, 2]})
+
+    def __init__(self, dt: float = 100, r_tmax: float = 0.0) -> None:
+        super().__init__(dt=dt, r_tmax=r_tmax)
+        self.timing = {"fixation": 300, "cue": 200}
+
+    def _new_trial(self, **conditions):
+        side = conditions.get("side", 0)
+        self.add_period(["fixation", "cue"])  # durations from self.timing
+        self.add_ob(1.0, period="fixation", where="fixation")
+        self.set_ob(0.5, period="cue", where=[1])
+        self.set_groundtruth(0)
+        self.set_groundtruth(side, period="cue", where="choice")  # action_space.name["choice"][side]
+        return {"ground_truth": side, **conditions}
+
+    def _step(self, action):
+        info, reward = {}, 0.0
+        if self.in_period("cue") and action != 0:
+            info["new_trial"] = True
+            reward = 1.0 if action == self.gt_now else -1.0
+            self.performance = int(action == self.gt_now)
+        return self.ob_now, reward, False, False, info
+
+
+def test_base_trial_env_lays_out_periods_ob_and_gt():
+    env = Blink()
+    trial = env.new_trial(side=1)
+    assert trial == {"ground_truth": 1, "side": 1} and env.trial is trial and env.num_tr == 1
+    assert (env.start_t, env.end_t) == ({"fixation": 0, "cue": 300}, {"fixation": 300, "cue": 500})
+    assert (env.start_ind, env.end_ind) == ({"fixation": 0, "cue": 3}, {"fixation": 3, "cue": 5})
+    assert env.tmax == 500 and env.ob.dtype == np.float32 and env.gt.dtype == np.int64
+    assert env.ob.tolist() == [[1, 0], [1, 0], [1, 0], [0, 0.5], [0, 0.5]]
+    assert env.gt.tolist() == [0, 0, 0, 2, 2] and env.view_groundtruth("cue").tolist() == [2, 2]
+    env.view_ob("cue")[:] = 0.25  # a view: writes go to the trial
+    assert env.ob[3:].tolist() == [[0.25, 0.25]] * 2
+    assert env.in_period("fixation", t=200) and not env.in_period("fixation", t=300) and env.in_period("cue", t=300)
+    with pytest.raises(RuntimeError, match="before add_ob"):
+        env.add_period("probe", duration=100, after="cue")
+
+
+def test_base_trial_env_steps_trials_back_to_back():
+    env = Blink(r_tmax=-0.5)
+    ob, info = env.reset(seed=0)
+    assert info == {} and env.t_ind == 1 and env.t == 100 and env.num_tr == 1
+    assert np.array_equal(ob, env.ob[1])  # reset took one step (action 0)
+    # no answer: the trial runs its 5 steps, then r_tmax, performance 0, the next trial's first observation
+    steps = [env.step(0) for _ in range(4)]
+    assert [s[4]["new_trial"] for s in steps] == [False, False, False, True]
+    assert [int(s[4]["gt"]) for s in steps] == [0, 0, 1, 1]  # side 0: answer 1 during the cue
+    assert [s[1] for s in steps] == [0.0, 0.0, 0.0, -0.5]
+    last = steps[-1][4]
+    assert last["performance"] == 0 and last["trial"] is env.trial and env.num_tr == 2 and env.t_ind == 0
+    assert np.array_equal(steps[-1][0], env.ob[0])
+    # an answer in the cue ends the trial at once, with the task's reward and no r_tmax
+    env.new_trial(side=1)
+    for expected_gt in (0, 0, 0):
+        *_, info = env.step(0)
+        assert info["gt"] == expected_gt and not info["new_trial"]
+    ob, reward, terminated, truncated, info = env.step(2)
+    assert (reward, info["new_trial"], info["gt"], info["performance"]) == (1.0, True, 2, 1)
+    assert not terminated and not truncated and env.t_ind == 0 and env.performance == 0
+
+
+def test_base_trial_env_reset_options_and_the_top_wrapper():
+    env = Blink()
+    calls = []
+
+    def step_fn(action):
+        calls.append(action)
+        return env.step(action)
+
+    env.reset(options={"step_fn": step_fn})
+    assert calls == [Blink.reset_action] and env.t_ind == 1
+    ob, _ = env.reset(options={"no_step": True})
+    assert ob in env.observation_space and env.t_ind == 0 and env.num_tr == 1
+
+    class Top:  # what NeuroGym's trial wrappers do: they start the trials, with conditions of their own
+        def new_trial(self, **conditions):
+            return env.new_trial(side=1, **conditions)
+
+        def step(self, action):
+            return env.step(action)
+
+    env.set_top(Top())
+    env.reset()
+    assert env.trial["side"] == 1
+    for _ in range(4):
+        *_, info = env.step(0)
+    assert info["new_trial"] and info["trial"]["side"] == 1 and env.gt[-1] == 2
+
+
+def test_base_trial_env_refuses_bad_layouts():
+    env = Blink()
+    with pytest.raises(ValueError, match="not a non-negative multiple of dt"):
+        env.add_period("cue", duration=150)
+    with pytest.raises(ValueError, match="needs a fixed duration"):
+        env.add_period("unknown")
+    with pytest.raises(ValueError, match="2 durations for 3 periods"):
+        env.add_period(["a", "b", "c"], duration=[100, 100])
+    env.add_period("late", duration=200, after=400)
+    assert (env.start_ind["late"], env.end_ind["late"], env.tmax) == (4, 6, 600)
+    with pytest.raises(ValueError, match="dt must be a positive number"):
+        Blink(dt=0)
+    with pytest.raises(TypeError, match="name must be a dict"):
+        NamedBox(0, 1, shape=(2,), name=["a", "b"])
+    with pytest.raises(TypeError, match="name must be a dict"):
+        NamedDiscrete(2, name="fixation")
+
+    class NoTrials(BaseTrialEnv):
+        observation_space, action_space = Blink.observation_space, Blink.action_space
+
+    with pytest.raises(NotImplementedError, match="_new_trial"):
+        NoTrials().reset()
+
+
+def test_task_envs_follow_the_protocol_step_by_step():
+    env = gym.make("cortex/Task3-v0").unwrapped
+    ob, _ = env.reset(seed=4)
+    assert isinstance(env, BaseTrialEnv) and isinstance(env.observation_space, NamedBox)
+    assert env.observation_space.name == {"fixation": 0, "nogo": 1, "go": 2}
+    assert env.action_space.name == {"fixation": 0, "choice": [1, 2]}
+    assert env.timing == {"fixation": 500, "stimulus": 2000, "delay": 1000, "decision": 500} and env.dt == 100
+    trials = envs.make_dataset(3, 3, seed=4)
+    for k in range(3):
+        assert env.trial["trial_index"] == k and np.array_equal(env.ob, trials.inputs[k])
+        start = env.t_ind
+        for t in range(start, 40):
+            assert env.t == t * env.dt
+            gt = env.gt[t]
+            ob, reward, _, _, info = env.step(gt)  # the correct action at every step
+            assert info["gt"] == gt and info["new_trial"] == (t == 39)
+        assert reward == 1.0 and info["performance"] == 1 and info["trial"]["trial_index"] == k + 1
+        assert env.num_tr == k + 2

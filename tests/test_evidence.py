@@ -253,6 +253,16 @@ def test_committed_results_rebuild_byte_for_byte():
     """Every number in docs/ comes from a committed record: the rebuild reproduces the committed files."""
     if not list(RESULTS.glob("*/records.jsonl")):
         pytest.skip("no committed records yet")
+    # The committed files were rebuilt with the pinned stack (constraints.txt); another scipy/numpy/pandas
+    # prints the last digits of a t quantile or a 1e32 loss differently, so bytes are comparable only there.
+    import importlib.metadata as md
+
+    pins = dict(line.strip().split("==") for line in (Path(__file__).parents[1] / "constraints.txt").read_text()
+                .splitlines() if "==" in line and not line.startswith("#"))
+    moved = [f"{n} {md.version(n)} (pinned {pins[n]})" for n in ("numpy", "scipy", "pandas")
+             if n in pins and md.version(n) != pins[n]]
+    if moved:
+        pytest.skip("byte-for-byte evidence needs the pinned stack; here " + ", ".join(moved))
     out = ev.check(RESULTS)
     assert out["differ"] == [] and out["missing"] == [], out
     assert "reproduction.md" in out["identical"]

@@ -88,20 +88,67 @@ def test_shape_mismatch_error_and_subsampling(field_538):
 
 
 def test_dale_and_nonneg(field_538):
+    """MICrONSInit(dale=f) is the one Dale's law of connectome_priors.priors._dale: the first round(f N) rows
+    excitatory, the inhibitory rows scaled so the whole matrix sums to 0, then the spectral radius."""
     init = MICrONSInit(field=field_538, dale=0.8, seed=2, spectral_radius=0.9)
     w = np.asarray(init((42, 42)), dtype=np.float64)
     positive_rows = (w >= 0).all(axis=1)
     negative_rows = (w <= 0).all(axis=1)
     assert np.all(positive_rows | negative_rows)  # each presynaptic neuron has one sign
-    assert positive_rows.sum() == round(0.8 * 42) == init.metadata["n_excitatory"]
-    np.testing.assert_allclose(w.sum(axis=0), 0.0, atol=1e-5 * np.abs(w).sum(axis=0).max())
+    assert positive_rows[:34].all() and negative_rows[34:].all() and not positive_rows[34:].any()
+    assert init.metadata["n_excitatory"] == round(0.8 * 42) == 34 and init.metadata["sign"] == "dale"
+    assert abs(w.sum()) < 1e-5 * np.abs(w).sum()  # total excitation = total inhibition
     assert abs(np.max(np.abs(np.linalg.eigvals(w))) - 0.9) < 1e-4
+    # magnitudes: the functional init's, the inhibitory rows scaled by one common factor
+    base = functional_weights(field_538, seed=2).astype(np.float64)
+    nz = base != 0
+    assert np.all(w[~nz] == 0)
+    ratio_e, ratio_i = np.abs(w[:34])[nz[:34]] / base[:34][nz[:34]], np.abs(w[34:])[nz[34:]] / base[34:][nz[34:]]
+    np.testing.assert_allclose(ratio_e, ratio_e[0], rtol=1e-4)
+    np.testing.assert_allclose(ratio_i, ratio_i[0], rtol=1e-4)
+    assert not np.isclose(ratio_e[0], ratio_i[0])  # the inhibitory rows were rescaled
+    # sign="dale" alone takes the default fraction; the same matrix
+    np.testing.assert_array_equal(np.asarray(MICrONSInit(field=field_538, sign="dale", seed=2, spectral_radius=0.9)(
+        (42, 42))), np.asarray(init((42, 42))))
     nonneg = np.asarray(MICrONSInit(field=field_538, sign="nonneg", seed=2)((42, 42)))
     assert (nonneg >= 0).all()
     with pytest.raises(ValueError, match="exclusive"):
         MICrONSInit(field=field_538, sign="nonneg", dale=0.8)
-    with pytest.raises(ValueError, match="dale"):
+    with pytest.raises(ValueError, match=r"dale=.*fraction must be in \(0, 1\], got 1.5"):
         MICrONSInit(field=field_538, dale=1.5)
+    with pytest.raises(ValueError, match=r"sign=None is not one of \('free', 'nonneg', 'dale'\)"):
+        MICrONSInit(field=field_538, sign=None)
+
+
+def test_dale_with_the_users_own_excitatory_mask(field_538):
+    mask = np.zeros(42, bool)
+    mask[::3] = True
+    init = MICrONSInit(field=field_538, dale=mask, seed=0)
+    w = np.asarray(init((42, 42)), np.float64)
+    assert (w[mask] >= 0).all() and (w[~mask] <= 0).all() and (w[~mask] < 0).any()
+    assert init.metadata["dale"] == mask.tolist() and init.metadata["n_excitatory"] == 14
+    assert "dale=mask(14 of 42 excitatory)" in repr(init)
+    with pytest.raises(ValueError, match="mask has 40 entries for N=42"):
+        MICrONSInit(field=field_538, dale=mask[:40], seed=0)((42, 42))
+
+
+def test_one_dale_law_and_one_sign_vocabulary():
+    from connectome_priors.priors import SIGNS, apply_dale, balance_magnitudes, check_sign, dale_signs
+
+    assert SIGNS == ("free", "nonneg", "dale")
+    assert check_sign("dale") == "dale"
+    with pytest.raises(ValueError, match=r"--sign='dale' is not one of \('free', 'nonneg'\)"):
+        check_sign("dale", ("free", "nonneg"), name="--sign")
+    w0 = np.random.default_rng(0).normal(size=(6, 6))
+    w, exc = apply_dale(w0, 0.5)
+    assert exc.tolist() == [True] * 3 + [False] * 3 and dale_signs(6, 0.5).tolist() == [1.0] * 3 + [-1.0] * 3
+    np.testing.assert_allclose(w[:3], np.abs(w0[:3]))  # excitatory rows: the magnitudes as they were
+    np.testing.assert_allclose(w.sum(), 0.0, atol=1e-12)
+    np.testing.assert_allclose(np.abs(w), balance_magnitudes(w0, exc))  # a mask gives the same as the fraction
+    assert np.all(balance_magnitudes(np.ones((3, 3)), 1.0) == 1.0)  # no inhibitory row: nothing to balance
+    for bad, message in ((0.0, "must be in"), (0.01, "leaves no excitatory"), ([1, 0, 1, 0, 1, 0], "boolean mask")):
+        with pytest.raises(ValueError, match=message):
+            dale_signs(6, bad)
 
 
 def test_metadata_records_every_option(field_538):
@@ -110,7 +157,7 @@ def test_metadata_records_every_option(field_538):
     init((42, 42))
     md = init.metadata
     for key, value in dict(field="5_3_8", measure="sttc", diagonal="zero", permute="nodes", seed=1,
-                           reference_compat=1, spectral_radius=0.95, sign=None, dale=None, n_neurons=None).items():
+                           reference_compat=1, spectral_radius=0.95, sign="free", dale=None, n_neurons=None).items():
         assert md[key] == value, key
     assert md["last_seed"] == 1 and abs(md["spectral_radius_measured"] - 0.95) < 1e-6
     assert md["diagonal_share"]["l1"] == 0.0

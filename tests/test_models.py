@@ -1,7 +1,9 @@
-"""Tests of models/: the paper's RNN, its constraints, multi-seed training, guard rails, save/load."""
+"""Tests of models/: the paper's RNN, its constraints, the one training loop (protocol, program cache, guard
+rails), save/load."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 
@@ -11,8 +13,9 @@ import numpy as np
 import optax
 import pytest
 
-from connectome_priors import models
-from connectome_priors.models import RNNSpec, train
+from connectome_priors import Protocol, models
+from connectome_priors.models import CorticalRNN, RNNSpec, train
+from connectome_priors.priors import dale_signs
 
 
 def _gonogo(n_trials, seed):
@@ -92,7 +95,7 @@ def test_gradients_match_finite_differences():
             x = jnp.asarray(rng.normal(size=(4, 6, 2)))
             y = jnp.asarray([0, 1, 2, 1])
 
-            def loss(q):
+            def loss(q, x=x, y=y, sp=sp):
                 logits = models.forward(q, x, sp)
                 ce = optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
                 return ce + 0.1 * jnp.sum(q["w_rec"] ** 2)
@@ -133,13 +136,14 @@ def test_all_states_recurrence_gradient_matches_autodiff_of_a_loop(alpha):
 
 
 def _steps(spec, n_steps=6, lr=0.05):
-    """Params after every step of a plain step loop (to check constraints step by step)."""
+    """Params after every step of the guarded step of models.train (to check constraints step by step)."""
     x, y = _toy(32 * n_steps, 0, c=2)
     spec = RNNSpec(**{**spec.to_dict(), "n_inputs": 2, "n_outputs": 2})
-    params = models.init_params(spec, 0)
     opt = optax.adam(lr)
-    step = jax.jit(models.make_train_step(spec, [lambda w: 0.01 * jnp.sum(jnp.abs(w))], opt))
-    carry = (params, opt.init(params), jnp.array(True), jnp.array(-1), jnp.array(0), jnp.array(0))
+    step, params, _ = models.train_step(CorticalRNN(spec, seed=0), [lambda w: 0.01 * jnp.sum(jnp.abs(w))], opt,
+                                        batch_size=32, n_time=6, n_inputs=2)
+    step = jax.jit(step)
+    carry = models.initial_carry(params, opt)
     out = [params]
     for i in range(n_steps):
         sl = slice(32 * i, 32 * (i + 1))
@@ -158,7 +162,7 @@ def test_nonneg_holds_after_every_step():
 
 def test_dale_signs_hold_and_init_is_balanced():
     spec, history = _steps(RNNSpec(n_hidden=10, sign="dale", exc_fraction=0.7))
-    sign = models.dale_signs(10, 0.7)
+    sign = dale_signs(10, 0.7)
     assert sign.tolist() == [1.0] * 7 + [-1.0] * 3
     w0 = np.asarray(models.effective_w_rec(history[0], spec))
     assert abs(w0.sum()) < 1e-4 * np.abs(w0).sum()  # balanced: total E = total I
@@ -186,7 +190,7 @@ def test_small_network_learns_gonogo():
     At the default (the paper's) lr = 1e-3 learning is smooth. (The former lr = 1e-2 version
     asserted one chaotic trajectory: with Adam at 1e-2 the ReLU network learns, then its
     activity blows up (train loss ~3e3 in the last epoch for seed 0) and recovers or collapses
-    to chance, depending on the seed; the module path, which uses plain autodiff instead of the
+    to chance, depending on the seed; loop="step", which uses plain autodiff instead of the
     hand-written gradients, reproduces that trajectory, see test_module_training.)
     """
     res = train(RNNSpec(n_hidden=42), _gonogo, seeds=[0, 1], epochs=6, batch_size=64, n_train=512,
@@ -323,7 +327,7 @@ def test_save_load_round_trip(tmp_path, pair):
     assert path.suffix == ".npz"
     with np.load(path, allow_pickle=False) as z:  # pickle-free
         assert "config_json" in z.files
-    back = models.load(path)
+    back = models.load_result(path)
     assert back.spec == res.spec and back.status == res.status and back.config["seeds"] == [0, 1]
     for k in res.params:
         np.testing.assert_array_equal(back.params[k], res.params[k])
@@ -341,9 +345,9 @@ def test_load_rejects_foreign_files(tmp_path):
     p = tmp_path / "x.npz"
     np.savez(p, a=np.zeros(3))
     with pytest.raises(ValueError, match="config_json"):
-        models.load(p)
+        models.load_result(p)
     with pytest.raises(FileNotFoundError):
-        models.load(tmp_path / "missing.npz")
+        models.load_result(tmp_path / "missing.npz")
 
 
 def test_trains_with_the_communicability_penalty():
@@ -383,31 +387,102 @@ def test_regularizer_data_is_a_program_argument_not_a_constant():
     kw = dict(seeds=[0], epochs=1, n_train=64, n_val=32, n_test=32, batch_size=32)
     spec = models.RNNSpec(n_hidden=8)
     r1 = models.train(spec, data, regularizers=[functools.partial(cp.wiring_cost, D=d1, lam=0.3)], **kw)
-    misses = _train._build_program_cached.cache_info().misses
+    misses, hits = _train.PROGRAMS.misses, _train.PROGRAMS.hits
     r2 = models.train(spec, data, regularizers=[functools.partial(cp.wiring_cost, D=d2, lam=0.3)], **kw)
-    assert _train._build_program_cached.cache_info().misses == misses  # no new compilation
+    assert (_train.PROGRAMS.misses, _train.PROGRAMS.hits) == (misses, hits + 1)  # no new compilation
     # the first-step penalty scales with D: same init and data, D tripled
     p1, p2 = r1.metrics["train_penalty"][0, 0], r2.metrics["train_penalty"][0, 0]
     assert p2 == pytest.approx(3.0 * p1, rel=0.05)
 
 
-def test_dale_model_refuses_an_initializer_with_its_own_dale_assignment():
+def test_dale_model_takes_an_initializer_with_the_same_dale_layout_only():
+    """One Dale's law: MICrONSInit(dale=f) and RNNSpec(sign="dale", exc_fraction=f) agree on the E rows and the
+    balance, so the model starts from the initializer's own matrix; another layout is refused."""
     import connectome_priors as cp
 
-    init = cp.MICrONSInit(field=cp.surrogate_field(12, seed=0), dale=0.8, seed=0)
+    init = cp.MICrONSInit(field=cp.surrogate_field(12, seed=0), dale=0.75, seed=0)
+    spec = RNNSpec(n_hidden=12, n_inputs=3, n_outputs=2, sign="dale", exc_fraction=0.75)
+    w0 = np.asarray(init((12, 12)))
+    assert np.all(w0[:9] >= 0) and np.all(w0[9:] <= 0) and abs(w0.sum()) < 1e-5 * np.abs(w0).sum()
+    np.testing.assert_allclose(np.asarray(models.effective_w_rec(models.init_params(spec, 0, init), spec)), w0,
+                               rtol=1e-5, atol=1e-7)
     with pytest.raises(ValueError, match="sign='dale'"):
-        models.init_params(RNNSpec(n_hidden=12, n_inputs=3, n_outputs=2, sign="dale"), 0, init)
+        models.init_params(RNNSpec(n_hidden=12, n_inputs=3, n_outputs=2, sign="dale"), 0, init)  # 0.8: 10 E rows
 
 
-@pytest.mark.parametrize("network", ["fast", "module"])
+def test_dale_layout_can_be_the_users_own_mask():
+    mask = [True, False] * 5
+    spec, history = _steps(RNNSpec(n_hidden=10, sign="dale", exc_fraction=mask))
+    assert spec.exc_fraction == tuple(mask) and RNNSpec.from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
+    for p in history:
+        w = np.asarray(models.effective_w_rec(p, spec))
+        assert np.all(w[0::2] >= 0) and np.all(w[1::2] <= 0)
+    with pytest.raises(ValueError, match="mask has 3 entries for N=10"):
+        RNNSpec(n_hidden=10, sign="dale", exc_fraction=[True, False, True])
+
+
+@pytest.mark.parametrize("network", ["spec", "factory"])
 @pytest.mark.parametrize("kwargs, message", [
     ({"seeds": []}, "seeds must name at least one seed"),
     ({"seeds": [1, 1]}, r"seeds must be distinct, got \[1, 1\]"),
-    ({"epochs": 0}, "epochs must be a positive integer, got 0"),
-    ({"n_val": 0}, "n_val must be a positive integer, got 0"),
+    ({"epochs": 0}, "Protocol: epochs must be a positive integer, got 0"),
+    ({"n_val": 0}, "Protocol: n_val must be a positive integer, got 0"),
     ({"n_train": 16, "batch_size": 32}, "n_train=16 is smaller than batch_size=32"),
+    ({"lr": 0.0}, "lr must be a finite number > 0, got 0.0"),
+    ({"lr": -1e-3}, "lr must be a finite number > 0"),
+    ({"protocol": Protocol(), "lr": float("nan")}, "lr must be a finite number > 0, got nan"),
+    ({"lr": 1e-3, "optimizer": optax.sgd(0.1)}, "either lr .* or optimizer, not both"),
+    ({"loop": "scan"}, "loop='scan' is not one of"),
 ])
-def test_bad_training_arguments_are_named_on_both_paths(network, kwargs, message):
-    net = SPEC8 if network == "fast" else models.CorticalRNN.factory(SPEC8)
+def test_bad_training_arguments_are_named(network, kwargs, message):
+    net = SPEC8 if network == "spec" else CorticalRNN.factory(SPEC8)
     with pytest.raises(ValueError, match=message):
         train(net, _toy, **kwargs)
+
+
+def test_a_spec_that_does_not_fit_the_task_is_named():
+    with pytest.raises(ValueError, match="spec.n_inputs=3 but the task has 2 input channels"):
+        train(RNNSpec(n_hidden=4, n_inputs=3), _toy, **SMALL)
+    with pytest.raises(TypeError, match="model must be an RNNSpec"):
+        train(None, _toy, **SMALL)
+
+
+def test_protocol_fields_and_overrides_reach_training_and_config(pair):
+    quick = Protocol(epochs=3, batch_size=32, n_train=96, n_val=32, n_test=32, lr=1e-2)
+    res = train(SPEC8, _toy, protocol=quick, epochs=1, seeds=[0])  # epochs overrides the protocol's
+    assert res.config["protocol"] == {**quick.to_dict(), "epochs": 1}
+    assert res.metrics["val_acc"].shape == (1, 1) and res.config["steps_per_epoch"] == 3
+    assert res.config["optimizer"] == "adam(lr=0.01, eps=1e-7)"
+    # no protocol: the paper's, with the keyword overrides
+    assert pair.config["protocol"] == Protocol().replace(**SMALL).to_dict()
+
+
+def test_factory_is_a_hashable_cache_key_that_ignores_the_initial_weights():
+    a = CorticalRNN.factory(SPEC8, w_rec_init=np.eye(8))  # an unhashable array: still a usable key
+    b = CorticalRNN.factory(SPEC8)
+    assert a == b and hash(a) == hash(b) and a != CorticalRNN.factory(RNNSpec(n_hidden=9))
+    assert repr(a).startswith("CorticalRNN.factory(RNNSpec(n_hidden=8,") and repr(a).endswith(", w_rec_init=ndarray)")
+    np.testing.assert_array_equal(np.asarray(a(0, n_inputs=2, n_outputs=2).w_rec.value), np.eye(8))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        a.spec = SPEC8
+
+
+def test_variants_with_other_inits_and_penalty_data_reuse_one_compiled_program():
+    """The ablation's pattern: many train() calls, equal shapes, other initializers and other D."""
+    import connectome_priors as cp
+    from connectome_priors.models import _train
+
+    kw = dict(seeds=[0, 1], epochs=1, n_train=64, n_val=32, n_test=32, batch_size=32)
+    d = np.random.default_rng(1).uniform(0.5, 1.5, (8, 8))
+    inits = [None, np.stack([np.eye(8, dtype=np.float32) * 0.5] * 2), lambda s: np.eye(8) * (0.1 + s)]
+    results = []
+    for i, init in enumerate(inits):
+        reg = functools.partial(cp.wiring_cost, D=d * (i + 1), lam=0.3)
+        results.append(train(RNNSpec(n_hidden=8), _toy, regularizers=[reg], w_rec_init=init, **kw))
+        if i == 0:
+            misses = _train.PROGRAMS.misses
+    assert _train.PROGRAMS.misses == misses  # traced and compiled once
+    assert all(r.status == ["ok", "ok"] for r in results)
+    assert not np.allclose(results[0].w_rec, results[1].w_rec)  # the inits did take effect
+    np.testing.assert_allclose(results[2].metrics["penalty"][:, -1],
+                               [0.3 * 3 * float(np.sum(np.abs(w) * d)) for w in results[2].w_rec], rtol=1e-5)

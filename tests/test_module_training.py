@@ -1,6 +1,6 @@
-"""The module path of models.train (any brainstate / brainpy module factory) and CorticalRNN as a
-brainstate dynamical system: equivalence with the fast path, the three user models of the README
-(brainpy RNNCell, a Dale E/I rate net, CorticalRNN), guard rails, save/load, DSRunner."""
+"""models.train of any brainstate / brainpy module factory and CorticalRNN as a brainstate dynamical system:
+an RNNSpec is its CorticalRNN factory through the one loop, the per-step loop agrees with the sequence loop,
+the user models of the README (brainpy RNNCell, a Dale E/I rate net), guard rails, save/load, DSRunner."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 from connectome_priors import models
 from connectome_priors.models import CorticalRNN, RNNSpec, train
 from connectome_priors.models.examples import ei_rate_net, rnncell_net
+from connectome_priors.priors import dale_signs
 
 
 def _toy(n_trials, seed, t=6, c=2):
@@ -34,7 +35,7 @@ def _l1(w):
 
 
 @pytest.mark.parametrize("dynamics,sign", [("discrete", "free"), ("leaky", "dale"), ("leaky", "nonneg")])
-def test_cortical_rnn_steps_under_for_loop_like_the_fast_forward(dynamics, sign):
+def test_cortical_rnn_steps_under_for_loop_like_forward_sequence(dynamics, sign):
     import brainstate
 
     spec = RNNSpec(n_hidden=7, n_inputs=3, n_outputs=2, dynamics=dynamics, sign=sign, dt=10.0, tau=40.0)
@@ -71,26 +72,29 @@ def test_cortical_rnn_runs_under_dsrunner_through_as_brainpy():
 
 @pytest.mark.parametrize("sign,dynamics,loop", [("free", "discrete", "sequence"), ("free", "discrete", "step"),
                                                 ("dale", "leaky", "step"), ("nonneg", "discrete", "step")])
-def test_module_path_equals_fast_path(sign, dynamics, loop):
+def test_spec_is_its_factory_and_the_step_loop_agrees(sign, dynamics, loop):
     """Same seeds, data, noise keys and initial weights: the same trained W_rec and metrics.
 
-    ``loop="sequence"`` runs CorticalRNN.forward_sequence (the fast path's hand-written gradient)
-    inside the module machinery: bit-identical. ``loop="step"`` runs update() per step with plain
-    autodiff through the time scan: float32 rounding only (observed <= 1.2e-7).
+    ``train(spec)`` is ``train(CorticalRNN.factory(spec))`` with ``loop="auto"`` = ``"sequence"``
+    (CorticalRNN.forward_sequence, the hand-written gradient): bit-identical. ``loop="step"`` runs
+    update() per step with plain autodiff through the time scan: float32 rounding only (observed <= 1.2e-7).
     """
     spec = RNNSpec(n_hidden=8, sign=sign, dynamics=dynamics, tau=50.0)
-    fast = train(spec, _toy, regularizers=[_l1], **TINY)
+    built_in = train(spec, _toy, regularizers=[_l1], **TINY)
     mod = train(model=CorticalRNN.factory(spec), task=_toy, regularizers=[_l1], loop=loop, **TINY)
-    assert mod.status == fast.status == ["ok", "ok"] and mod.config["loop"] == loop
-    assert mod.spec == fast.spec  # a CorticalRNN result is a full fast-path-style result
+    assert built_in.config["loop"] == "sequence" and mod.config["loop"] == loop
+    assert mod.status == built_in.status == ["ok", "ok"]
+    assert mod.spec == built_in.spec == RNNSpec(**{**spec.to_dict(), "n_inputs": 2, "n_outputs": 2})
     tol = dict(rtol=0, atol=0) if loop == "sequence" else dict(rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(mod.w_rec, fast.w_rec, **tol)
-    for k in fast.params:
-        np.testing.assert_allclose(mod.params[k], fast.params[k], **tol)
+    np.testing.assert_allclose(mod.w_rec, built_in.w_rec, **tol)
+    for k in built_in.params:
+        np.testing.assert_allclose(mod.params[k], built_in.params[k], **tol)
     for k in models.METRIC_NAMES:
-        np.testing.assert_allclose(mod.metrics[k], fast.metrics[k], **tol)
+        np.testing.assert_allclose(mod.metrics[k], built_in.metrics[k], **tol)
+    if loop == "step":  # it trained: the two loops did not both stand still
+        assert not np.allclose(mod.params["w_in"], np.asarray(models.init_params(mod.spec, 0)["w_in"]))
     if sign == "dale":
-        w, s = mod.w_rec, models.dale_signs(8, spec.exc_fraction)
+        w, s = mod.w_rec, dale_signs(8, spec.exc_fraction)
         assert np.all(w * s[None, :, None] >= 0)
     if sign == "nonneg":
         assert mod.w_rec.min() >= 0
@@ -122,11 +126,12 @@ def test_brainpy_rnncell_net_trains_with_micronsinit_and_round_trips(field_5_3_8
     assert res.config["model"] == "connectome_priors.models.examples:rnncell_net" and res.spec is None
     for name in models.METRIC_NAMES:
         assert res.metrics[name].shape == (2, 1)
-    np.testing.assert_allclose(res.metrics["penalty"][:, -1], [float(reg(jnp.asarray(w))) for w in res.w_rec], rtol=1e-5)
+    np.testing.assert_allclose(res.metrics["penalty"][:, -1], [float(reg(jnp.asarray(w))) for w in res.w_rec],
+                               rtol=1e-5)
     # it started from the MICrONS matrix of each seed and trained away from it
     w0 = np.asarray(init.with_seed(1)((42, 42)))
     assert 0 < np.abs(res.w_rec[1] - w0).max() < 0.5
-    back = models.load(models.save_result(res, tmp_path / "cell"))
+    back = models.load_result(models.save_result(res, tmp_path / "cell"))
     np.testing.assert_array_equal(back.w_rec, res.w_rec)
     assert back.config == res.config and back.status == res.status
     net = back.model(1)  # rebuilt by the factory named in the file, trained weights loaded
@@ -141,10 +146,12 @@ def test_dale_ei_rate_net_keeps_its_signs(field_5_3_8):
     res = train(ei_rate_net, "GoNoGo", w_rec_init=init, lr=1e-2,
                 regularizers=[functools.partial(cp.communicability_cost, D=d, lam=0.3)], **SHORT)
     assert res.status == ["ok", "ok"] and res.config["w_rec_name"] == "W_rec"
+    assert res.config["buffer_names"] == ["sign"] and res.spec is None
     for i, s in enumerate([0, 1]):
         w0 = np.asarray(init.with_seed(s)((42, 42)))
         sign = np.where(w0.sum(1) >= 0, 1.0, -1.0)
-        assert 20 < (sign > 0).sum() < 42
+        np.testing.assert_array_equal(sign, dale_signs(42, 0.8))  # the one Dale layout: the first 34 rows are E
+        np.testing.assert_array_equal(res.params["sign"][i], sign)
         assert np.all(res.w_rec[i] * sign[:, None] >= 0)  # Dale: every row keeps its sign
         assert not np.allclose(res.w_rec[i], w0)
 
@@ -193,6 +200,19 @@ def test_module_path_freezes_a_non_finite_seed_and_continues():
     assert np.all(np.isnan(res.metrics["val_acc"][1])) and np.all(np.isfinite(res.metrics["val_acc"][0]))
 
 
+def test_user_factories_are_compiled_per_call_not_cached():
+    from connectome_priors.models import _train
+
+    def net(seed, n_inputs, n_outputs):
+        return rnncell_net(seed, n_inputs, n_outputs, n_hidden=5)
+
+    kw = dict(seeds=[0], epochs=1, batch_size=32, n_train=32, n_val=32, n_test=32)
+    before = (_train.PROGRAMS.hits, _train.PROGRAMS.misses)
+    a, b = train(net, _toy, **kw), train(net, _toy, **kw)
+    assert (_train.PROGRAMS.hits, _train.PROGRAMS.misses) == before
+    np.testing.assert_array_equal(a.w_rec, b.w_rec)  # and still deterministic
+
+
 def test_resolve_model():
     assert models.resolve_model("connectome_priors.models.examples:rnncell_net") is rnncell_net
     assert models.resolve_model(rnncell_net) is rnncell_net
@@ -219,7 +239,7 @@ def test_acceptance_brainpy_rnncell_learns_gonogo_full_protocol(field_5_3_8):
 
 
 @pytest.mark.slow
-def test_perf_prints_the_module_to_fast_ratio(microns_dir, capsys):
+def test_perf_prints_the_step_to_sequence_ratio(microns_dir, capsys):
     import re
 
     from connectome_priors.benchmarks import _perf
@@ -231,5 +251,5 @@ def test_perf_prints_the_module_to_fast_ratio(microns_dir, capsys):
     rows = [line for line in out.splitlines() if re.match(r"^module/step: ", line)]
     assert len(rows) == 3, out
     for row in rows:
-        ms, fast_ms, ratio, cpu_ms, cpu_ratio = (float(v) for v in row.split()[-5:])
-        assert ms > 0 and fast_ms > 0 and ratio == pytest.approx(ms / fast_ms, rel=0.02, abs=0.01) and cpu_ratio > 0
+        ms, seq_ms, ratio, cpu_ms, cpu_ratio = (float(v) for v in row.split()[-5:])
+        assert ms > 0 and seq_ms > 0 and ratio == pytest.approx(ms / seq_ms, rel=0.02, abs=0.01) and cpu_ratio > 0

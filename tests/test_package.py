@@ -42,7 +42,7 @@ def test_every_public_name_resolves():
 USER_PROJECT = """
 import gymnasium as gym
 gym.make("CartPole-v1").reset(seed=0)                      # gymnasium's own envs still load
-env = gym.make("cortex/Task3-v0")                          # ours, through the plugin entry point
+env = gym.make("connectome_priors:cortex/Task3-v0")        # ours, on gymnasium 0.29 and 1.x
 env.reset(seed=0)
 import pytest
 

@@ -9,4 +9,8 @@ __getattr__, __dir__, __all__ = attach(__name__, {
     "functional_weights": "._functional_init",
     "MICrONSInit": "._initializers",
     "surrogate_field": "._surrogate",
+    # the sign vocabulary and Dale's law, each defined once (JAX-free)
+    **dict.fromkeys(["SIGNS", "check_sign"], "._signs"),
+    **dict.fromkeys(["DEFAULT_EXC_FRACTION", "excitatory_mask", "dale_signs", "balance_magnitudes", "apply_dale",
+                     "effective_dale", "normalize_layout"], "._dale"),
 })

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import os
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import brainpy
@@ -27,6 +28,7 @@ import xarray as xr
 
 from connectome_priors._compat import compat_attrs
 
+from ._dale import DEFAULT_EXC_FRACTION, apply_dale, normalize_layout
 from ._functional_init import (
     _as_field,
     _check_options,
@@ -35,46 +37,11 @@ from ._functional_init import (
     nearest_centroid_subset,
     spectral_radius_of,
 )
+from ._signs import check_sign
 
 __all__ = ["MICrONSInit"]
 
 _SEED_HIGH = 2**31 - 1
-
-
-def apply_dale(w: np.ndarray, excitatory_fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Dale's law on a nonnegative W[pre, post], balanced exactly per postsynaptic column.
-
-    A uniformly random set of ``round(f·N)`` presynaptic neurons is excitatory (rows kept
-    positive), the rest inhibitory (rows made negative, diagonal included: an inhibitory
-    neuron inhibits itself too). In each column j the inhibitory entries are rescaled so that
-    Σ_{i∈E} W_ij = Σ_{i∈I} |W_ij|, i.e. every neuron's excitatory and inhibitory input cancel
-    exactly (each column sums to 0)::
-
-        W_ij = +W_ij                          i ∈ E
-        W_ij = -W_ij · (Σ_E W_kj / Σ_I W_kj)  i ∈ I
-
-    Returns (W, excitatory mask over rows). Raises if some column has no inhibitory input.
-
-    Example::
-
-        >>> w, e = apply_dale(np.ones((5, 5)), 0.8, np.random.default_rng(0))
-        >>> np.allclose(w.sum(axis=0), 0), int(e.sum())
-        (True, 4)
-    """
-    n = w.shape[0]
-    n_exc = int(round(excitatory_fraction * n))
-    if not 1 <= n_exc <= n - 1:
-        raise ValueError(f"dale={excitatory_fraction} leaves no excitatory or no inhibitory neuron among N={n}")
-    excitatory = np.zeros(n, dtype=bool)
-    excitatory[rng.choice(n, size=n_exc, replace=False)] = True
-    exc_in = w[excitatory].sum(axis=0)
-    inh_in = w[~excitatory].sum(axis=0)
-    if np.any(inh_in <= 0):
-        cols = np.flatnonzero(inh_in <= 0)[:5].tolist()
-        raise ValueError(f"Dale balancing impossible: postsynaptic columns {cols} receive no inhibitory input")
-    out = w.astype(np.float64).copy()
-    out[~excitatory] = -out[~excitatory] * (exc_in / inh_in)
-    return out, excitatory
 
 
 class MICrONSInit(brainpy.init.Initializer, braintools.init.Initialization):
@@ -89,9 +56,15 @@ class MICrONSInit(brainpy.init.Initializer, braintools.init.Initialization):
         ``load_field`` layout (e.g. ``surrogate_field(n, seed)``).
       measure, diagonal, permute, spectral_radius, reference_compat: as in
         ``functional_weights``.
-      sign: ``None`` or ``"nonneg"`` (nonnegative start; exclusive with ``dale``).
-      dale: excitatory fraction in (0, 1), e.g. 0.8: Dale's law with exact per-column E/I
-        balance (see ``apply_dale``), rescaled afterwards to ``spectral_radius``.
+      sign: one of ``connectome_priors.priors.SIGNS`` (``_signs``): ``"free"`` (default; the
+        functional init is nonnegative by construction), ``"nonneg"`` (recorded as such, for
+        models that also constrain the sign in training) or ``"dale"`` (Dale's law with the
+        layout ``dale``, default fraction ``DEFAULT_EXC_FRACTION``).
+      dale: the Dale layout (see ``connectome_priors.priors._dale``): an excitatory fraction in
+        (0, 1] -- the first ``round(f N)`` rows are excitatory -- or your own boolean excitatory
+        mask of length N. Implies ``sign="dale"`` (exclusive with ``"nonneg"``). The inhibitory
+        rows are scaled so that the matrix sums to 0, then the whole matrix is rescaled to
+        ``spectral_radius``.
       seed: integer for a fixed matrix. ``None``: each call draws a seed from
         ``brainstate.random`` (so ``brainstate.random.seed(s)`` makes a run reproducible), or
         from an ``rng=`` keyword (numpy Generator or brainstate RandomState) if given.
@@ -100,8 +73,14 @@ class MICrONSInit(brainpy.init.Initializer, braintools.init.Initialization):
       data_dir: folder of the field folders when ``field`` is a name.
 
     Attributes:
-      metadata: every option, ``reference_compat`` (0/1), the field name and size, and after
-        each call ``last_seed``, ``spectral_radius_measured`` and ``diagonal_share``.
+      metadata: every option (``dale``: the fraction, or the mask as a list of bools),
+        ``reference_compat`` (0/1), the field name and size, and after each call ``last_seed``,
+        ``spectral_radius_measured``, ``diagonal_share`` (and ``n_excitatory`` for Dale).
+
+    Raises:
+      ValueError: an unknown ``sign``, ``sign="nonneg"`` with ``dale``, a bad Dale layout, a bad
+        ``seed`` / ``n_neurons``, or (when called) a shape that does not fit the field.
+      TypeError: ``field`` is neither a name nor a Dataset.
 
     Example::
 
@@ -110,6 +89,9 @@ class MICrONSInit(brainpy.init.Initializer, braintools.init.Initialization):
         >>> cell = brainpy.dyn.RNNCell(3, 30, Wh_initializer=init)  # doctest: +SKIP
         >>> init((30, 30)).shape
         (30, 30)
+        >>> w = cp.MICrONSInit(field=cp.surrogate_field(30, seed=0), seed=1, dale=0.8)((30, 30))
+        >>> bool((w[:24] >= 0).all() and (w[24:] <= 0).all()), abs(float(w.sum())) < 1e-4
+        (True, True)
     """
 
     def __init__(
@@ -119,19 +101,14 @@ class MICrONSInit(brainpy.init.Initializer, braintools.init.Initialization):
         diagonal: Literal["keep", "zero", "only"] = "keep",
         permute: Literal["nodes", "entries"] | None = None,
         spectral_radius: float = 0.95,
-        sign: Literal["nonneg"] | None = None,
-        dale: float | None = None,
+        sign: Literal["free", "nonneg", "dale"] = "free",
+        dale: float | Sequence[bool] | np.ndarray | None = None,
         seed: int | None = None,
         n_neurons: int | None = None,
         reference_compat: bool = False,
         data_dir: str | os.PathLike | None = None,
     ):
-        _check_options(measure, diagonal, permute, spectral_radius, 0.1, 0.01, sign)
-        if dale is not None:
-            if isinstance(dale, bool) or not isinstance(dale, (int, float, np.floating)) or not 0 < dale < 1:
-                raise ValueError(f"dale must be the excitatory fraction in (0, 1), e.g. 0.8, got {dale!r}")
-            if sign is not None:
-                raise ValueError("sign='nonneg' and dale=... are exclusive: Dale's law needs inhibitory rows")
+        check_sign(sign)
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
             raise ValueError(f"seed must be None or a non-negative integer, got {seed!r}")
         if n_neurons is not None and (isinstance(n_neurons, bool) or not isinstance(n_neurons, (int, np.integer))
@@ -139,13 +116,25 @@ class MICrONSInit(brainpy.init.Initializer, braintools.init.Initialization):
             raise ValueError(f"n_neurons must be None or a positive integer, got {n_neurons!r}")
         if not isinstance(field, (str, xr.Dataset)):
             raise TypeError(f"field must be a field name or an xarray.Dataset, got {type(field).__name__}")
+        if dale is not None:
+            if sign == "nonneg":
+                raise ValueError("sign='nonneg' and dale=... are exclusive: Dale's law needs inhibitory rows")
+            sign = "dale"
+            try:
+                dale = normalize_layout(dale, n_neurons)
+            except ValueError as err:
+                raise ValueError(f"MICrONSInit(dale=...): {err}") from None
+        elif sign == "dale":
+            dale = DEFAULT_EXC_FRACTION
+        # the functional init takes the old spelling (None or "nonneg"); "dale" is applied here
+        _check_options(measure, diagonal, permute, spectral_radius, 0.1, 0.01, "nonneg" if sign == "nonneg" else None)
         self.field = field
         self.measure = measure
         self.diagonal = diagonal
         self.permute = permute
         self.spectral_radius = float(spectral_radius)
         self.sign = sign
-        self.dale = None if dale is None else float(dale)
+        self.dale = dale  # None, a fraction or a tuple of bools (normalize_layout)
         self.seed = None if seed is None else int(seed)
         self.n_neurons = None if n_neurons is None else int(n_neurons)
         self.reference_compat = bool(reference_compat)
@@ -163,7 +152,7 @@ class MICrONSInit(brainpy.init.Initializer, braintools.init.Initialization):
             "mean": 0.1,
             "floor": 0.01,
             "sign": sign,
-            "dale": self.dale,
+            "dale": list(dale) if isinstance(dale, tuple) else dale,
             "seed": self.seed,
             "n_neurons": self.n_neurons,
             "subsample_rule": "nearest soma centroid" if n_neurons is not None else None,
@@ -209,7 +198,8 @@ class MICrONSInit(brainpy.init.Initializer, braintools.init.Initialization):
             return int(rng.randint(0, _SEED_HIGH))
         if hasattr(rng, "randint"):  # brainstate.random.RandomState
             return int(rng.randint(0, _SEED_HIGH))
-        raise TypeError(f"rng must be a numpy Generator/RandomState or a brainstate RandomState, got {type(rng).__name__}")
+        raise TypeError("rng must be a numpy Generator/RandomState or a brainstate RandomState, "
+                        f"got {type(rng).__name__}")
 
     # -- the initializer protocol ---------------------------------------------------------
     def __call__(self, shape, dtype=None, **kwargs):
@@ -232,12 +222,11 @@ class MICrONSInit(brainpy.init.Initializer, braintools.init.Initialization):
             diagonal=self.diagonal,
             permute=self.permute,
             spectral_radius=self.spectral_radius,
-            sign=self.sign,
+            sign="nonneg" if self.sign == "nonneg" else None,
             reference_compat=self.reference_compat,
         ).astype(np.float64)
-        if self.dale is not None:
-            # separate stream from the weights' so E/I assignment does not shift the lognormal draws
-            w, excitatory = apply_dale(w, self.dale, np.random.default_rng([seed, 1]))
+        if self.sign == "dale":
+            w, excitatory = apply_dale(w, self.dale)
             w = w * (self.spectral_radius / spectral_radius_of(w))
             self.metadata["n_excitatory"] = int(excitatory.sum())
         self.metadata["last_seed"] = seed
@@ -255,7 +244,12 @@ class MICrONSInit(brainpy.init.Initializer, braintools.init.Initialization):
         return new
 
     def __repr__(self) -> str:
-        opts = ", ".join(f"{k}={v!r}" for k, v in self.metadata.items()
+        def show(key: str, value: Any) -> str:
+            if key == "dale" and isinstance(value, list):  # a mask: its size, not 300 booleans
+                return f"mask({sum(value)} of {len(value)} excitatory)"
+            return repr(value)
+
+        opts = ", ".join(f"{k}={show(k, v)}" for k, v in self.metadata.items()
                          if k in ("field", "measure", "diagonal", "permute", "spectral_radius", "sign", "dale",
                                   "seed", "n_neurons", "reference_compat"))
         return f"MICrONSInit({opts})"

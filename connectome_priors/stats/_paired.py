@@ -65,7 +65,9 @@ def _wilcoxon(d: np.ndarray) -> tuple[float, float, str]:
         return math.nan, math.nan, "all paired differences are zero: Wilcoxon undefined"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # scipy warns on small samples; n is in the table
-        result = stats.wilcoxon(d, alternative="two-sided")
+        # the method named, not scipy's version-dependent default: exact without ties at zero (n <= 50)
+        method = "exact" if d.size <= 50 and not np.any(d == 0) else "approx"
+        result = stats.wilcoxon(d, alternative="two-sided", method=method)
     return float(result.statistic), float(result.pvalue), ""
 
 

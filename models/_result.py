@@ -88,25 +88,38 @@ class TrainResult:
         """The parameters (and buffers) of seed index ``i``."""
         return {k: v[i] for k, v in self.params.items()}
 
-    def model(self, i: int = 0):
-        """The trained network of seed index ``i``: a :class:`CorticalRNN` when ``spec`` is set,
-        else the module built by the factory named in ``config["model"]`` (an importable
-        ``"package.module:name"``) with the trained parameters loaded.
+    def model(self, i: int = 0, factory=None):
+        """The trained network of seed index ``i`` with its trained parameters loaded.
+
+        A :class:`CorticalRNN` when ``spec`` is set. For a user module the caller passes the
+        ``factory`` (a callable, or an import path the caller chose): a result file never names code
+        that runs, so the ``"model"`` name stored in the file is only compared with the caller's,
+        never imported (a file received from someone else is safe to open and use).
+
+        Args:
+            i: seed index.
+            factory: the module factory that built the network (user modules only).
+
+        Returns:
+            The module.
 
         Raises:
-            ValueError: the factory is not importable (build the module, then ``models.load_params``).
+            ValueError: no ``factory`` for a user module, or one whose name differs from the stored one.
         """
         if self.spec is not None and set(self.params) == {"w_in", "w_rec", "b", "w_out", "b_out"}:
             from ._module import CorticalRNN
 
             return CorticalRNN.from_params(self.spec, self.seed_params(i))
-        from ._states import build_module, load_params, resolve_model
+        from ._states import build_module, factory_ref, load_params, resolve_model
 
-        ref = self.config.get("model")
-        if not ref or ":" not in str(ref):
-            raise ValueError(f"this result's factory ({ref!r}) cannot be imported again; build the module "
-                             "yourself and call models.load_params(module, result.seed_params(i))")
-        module = build_module(resolve_model(ref), int(self.seeds[i]), self.config.get("factory_kwargs", {}))
+        stored = self.config.get("model")
+        if factory is None:
+            raise ValueError(f"this result was trained with the factory {stored!r}; a result file never names "
+                             "code to run, so pass it: result.model(i, factory=your_factory)")
+        given = factory if isinstance(factory, str) else factory_ref(factory)
+        if stored and given and str(given) != str(stored):
+            raise ValueError(f"factory {given!r} is not the one this result was trained with ({stored!r})")
+        module = build_module(resolve_model(factory), int(self.seeds[i]), self.config.get("factory_kwargs", {}))
         load_params(module, self.seed_params(i))
         return module
 

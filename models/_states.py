@@ -249,7 +249,11 @@ def build_module(factory: Callable, seed: int, kwargs: dict[str, Any]) -> Any:
     accepted = factory_accepts(factory)
     kw = {k: v for k, v in kwargs.items() if accepted is None or k in accepted}
     brainstate.random.seed(int(seed))
-    return factory(int(seed), **kw)
+    module = factory(int(seed), **kw)
+    if module is None or not hasattr(module, "__dict__"):
+        raise TypeError(f"the factory {getattr(factory, '__name__', factory)!r} returned {module!r} for seed {seed}; "
+                        "it must return a brainstate.nn.Module or a brainpy DynamicalSystem")
+    return module
 
 
 def load_params(module: Any, values: dict[str, Any]) -> None:

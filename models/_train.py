@@ -238,6 +238,12 @@ def _factory_of(model: Any) -> tuple[Callable, str | None]:
 
 
 def _check_seeds(seeds: Sequence[int]) -> list[int]:
+    if isinstance(seeds, (int, np.integer)) or not isinstance(seeds, Sequence | np.ndarray):
+        raise TypeError(f"seeds must be a sequence of integers such as [0, 1, 2] (range(n) for n seeds), "
+                        f"got {seeds!r}")
+    bad = [s for s in seeds if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0]
+    if bad:
+        raise ValueError(f"seeds must be non-negative integers, got {bad} in {list(seeds)}")
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("seeds must name at least one seed")

@@ -134,7 +134,11 @@ def test_brainpy_rnncell_net_trains_with_micronsinit_and_round_trips(field_5_3_8
     back = models.load_result(models.save_result(res, tmp_path / "cell"))
     np.testing.assert_array_equal(back.w_rec, res.w_rec)
     assert back.config == res.config and back.status == res.status
-    net = back.model(1)  # rebuilt by the factory named in the file, trained weights loaded
+    with pytest.raises(ValueError, match="never names code to run, so pass it"):
+        back.model(1)  # the file's stored name is never imported
+    with pytest.raises(ValueError, match="is not the one this result was trained with"):
+        back.model(1, factory=models.examples.ei_rate_net)
+    net = back.model(1, factory=rnncell_net)  # rebuilt by the caller's factory, trained weights loaded
     np.testing.assert_array_equal(np.asarray(net.rnn.Wh.value), res.params["rnn.Wh"][1])
 
 

@@ -163,3 +163,52 @@ def test_evidence_import_refuses_a_traversal_variant_and_creates_nothing(tmp_pat
     with pytest.raises(RecordsError, match=r"records.jsonl, line 1: unknown variant '\.\./"):
         import_records(arm, tmp_path / "store")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["arm"]  # no store, nothing outside it
+
+
+def test_a_result_file_that_names_a_shell_command_runs_nothing(tmp_path):
+    """``config["model"] = "pydoc:pipepager"`` with a shell command in ``factory_kwargs`` once ran the command
+    on ``load_result(path).model()``."""
+    from connectome_priors import models
+
+    def toy(n, seed):
+        rng = np.random.default_rng(seed)
+        y = rng.integers(0, 2, n)
+        return (np.repeat(y[:, None, None], 3, 1) + rng.normal(0, 1, (n, 3, 2))).astype("float32"), y
+
+    res = models.train(models.examples.rnncell_net, toy, seeds=[0], epochs=1, n_train=32, n_val=16, n_test=16,
+                       batch_size=16)
+    marker = tmp_path / "ran"
+    res.config["model"] = "pydoc:pipepager"
+    res.config["factory_kwargs"] = {"text": "x", "cmd": f"touch {marker}"}
+    loaded = models.load_result(models.save_result(res, tmp_path / "crafted"))
+    with pytest.raises(ValueError, match="never names code to run"):
+        loaded.model(0)
+    with pytest.raises(ValueError, match="is not the one this result was trained with"):
+        loaded.model(0, factory=models.examples.rnncell_net)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(("kwargs", "error", "message"), [
+    ({"seeds": 5}, TypeError, r"seeds must be a sequence of integers .* got 5"),
+    ({"seeds": [1.7, 1.2]}, ValueError, r"seeds must be non-negative integers, got \[1.7, 1.2\]"),
+    ({"lr": 0}, ValueError, "lr must be a finite number > 0, got 0"),
+    ({"lr": -0.01}, ValueError, "lr must be a finite number > 0"),
+])
+def test_bad_training_arguments_are_named_before_anything_runs(kwargs, error, message):
+    from connectome_priors import models
+
+    with pytest.raises(error, match=message):
+        models.train(models.RNNSpec(n_hidden=8), "Task3", epochs=1, n_train=64, n_val=16, n_test=16,
+                     batch_size=32, **kwargs)
+
+
+def test_a_factory_returning_none_and_an_integer_init_dtype_are_named():
+    import jax.numpy as jnp
+
+    import connectome_priors as cp
+    from connectome_priors import models
+
+    with pytest.raises(TypeError, match="returned None for seed 0; it must return a brainstate.nn.Module"):
+        models.train(lambda seed, **kw: None, "Task3", epochs=1, n_train=64, n_val=16, n_test=16, batch_size=32)
+    with pytest.raises(TypeError, match="dtype=int32 would truncate them"):
+        cp.MICrONSInit("5_3_8")((42, 42), dtype=jnp.int32)

@@ -203,6 +203,9 @@ class MICrONSInit(brainpy.init.Initializer, braintools.init.Initialization):
 
     # -- the initializer protocol ---------------------------------------------------------
     def __call__(self, shape, dtype=None, **kwargs):
+        if dtype is not None and not jnp.issubdtype(jnp.dtype(dtype), jnp.floating):
+            raise TypeError(f"MICrONSInit draws real-valued weights; dtype={jnp.dtype(dtype)} would truncate them "
+                            "(to zeros); use a floating dtype such as float32")
         size = (int(shape),) * 2 if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
         if len(size) != 2 or size[0] != size[1]:
             raise ValueError(f"MICrONSInit makes square recurrent matrices (N, N); got shape {tuple(size)}")

@@ -6,7 +6,7 @@ from connectome_priors._lazy import attach
 __getattr__, __dir__, __all__ = attach(__name__, {
     **dict.fromkeys(["distance_matrix", "grid_positions", "lattice_shape"], "._geometry"),
     **dict.fromkeys(["communicability", "empirical_communicability"], "._communicability"),
-    "functional_weights": "._functional_init",
+    **dict.fromkeys(["functional_weights", "nearest_centroid_subset", "select_neurons"], "._functional_init"),
     "MICrONSInit": "._initializers",
     "surrogate_field": "._surrogate",
     # the sign vocabulary and Dale's law, each defined once (JAX-free)

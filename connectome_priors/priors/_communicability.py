@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 import os
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -145,22 +146,43 @@ def empirical_communicability(
     *,
     reference_compat: bool = False,
     data_dir: str | os.PathLike | None = None,
+    neurons: Any = None,
 ) -> xr.DataArray:
     """Communicability of a field's EM synapse-count matrix (``connectome`` [pre, post]).
 
     Same formula and zero-strength rule as :func:`communicability`, in float64 with SciPy.
     ``reference_compat=True`` replaces zero strengths by 1e-10 (the published C_emp).
 
+    Args:
+        field: a Dataset from ``load_field`` or a field id such as ``"6_6_2"``.
+        reference_compat: the published zero-strength stand-in (see above).
+        data_dir: where the field lives, when ``field`` is an id.
+        neurons: only these neurons, in this order: a sequence of neuron ids (the field's ``neuron``
+            coordinate) or a ``MICrONSInit`` (its ``selected_neurons()``). The connectome is
+            restricted to them *before* the communicability is computed (the sub-circuit's own
+            walks and strengths), as a model of those neurons sees it. ``None``: all.
+
+    Returns:
+        float64 DataArray C (pre, post), diagonal 0, with the field's neuron ids as coordinates.
+
+    Raises:
+        ValueError: the field has no finite ``connectome``, or a selection that is not neurons of the
+            field (see :func:`~connectome_priors.priors.select_neurons`).
+
     Example::
 
         >>> import connectome_priors as cp
-        >>> C_emp = cp.empirical_communicability("5_3_8")   # doctest: +SKIP
-        >>> C_emp.dims                                      # doctest: +SKIP
-        ('pre', 'post')
+        >>> C_emp = cp.empirical_communicability("5_3_8")
+        >>> C_emp.dims, C_emp.shape
+        (('pre', 'post'), (42, 42))
+        >>> init = cp.MICrONSInit("5_3_8", n_neurons=12, seed=0)
+        >>> cp.empirical_communicability("5_3_8", neurons=init).shape
+        (12, 12)
     """
-    from ._geometry import _as_field
+    from ._field_arg import as_field
+    from ._functional_init import select_neurons
 
-    ds = _as_field(field, data_dir)
+    ds = select_neurons(as_field(field, data_dir), neurons)
     if "connectome" not in ds:
         raise ValueError("field has no 'connectome' variable (synapse counts [pre, post])")
     conn = ds["connectome"].transpose("pre", "post")

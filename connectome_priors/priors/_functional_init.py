@@ -19,16 +19,17 @@ identity-like part from the functional structure.
 from __future__ import annotations
 
 import os
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from connectome_priors._compat import compat_attrs
 
 from ._field_arg import as_field as _as_field
 
-__all__ = ["functional_weights"]
+__all__ = ["functional_weights", "nearest_centroid_subset", "select_neurons"]
 
 MEASURES = ("corr*sttc", "precision*sttc", "sttc")
 DIAGONALS = ("keep", "zero", "only")
@@ -43,16 +44,8 @@ def _field_label(ds: xr.Dataset) -> str:
     return str(ds.attrs.get("field", "<unnamed field>"))
 
 
-def nearest_centroid_subset(ds: xr.Dataset, n: int) -> xr.Dataset:
-    """The ``n`` neurons whose somata lie nearest the field's centroid (original order kept).
-
-    Deterministic (no seed): a spatially compact sub-field, so distance-dependent structure
-    survives subsampling. Ties in distance are broken by the neurons' order in the field.
-
-    Example::
-
-        >>> sub = nearest_centroid_subset(load_field("6_6_2"), 100)  # doctest: +SKIP
-    """
+def _nearest_centroid_index(ds: xr.Dataset, n: int) -> np.ndarray:
+    """Positions (in the field's ``neuron`` order, ascending) of the ``n`` neurons nearest the soma centroid."""
     n_field = ds.sizes["neuron"]
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or not 1 <= n <= n_field:
         raise ValueError(
@@ -61,8 +54,99 @@ def nearest_centroid_subset(ds: xr.Dataset, n: int) -> xr.Dataset:
         )
     positions = np.asarray(ds["positions"].transpose("neuron", "axis").values, dtype=np.float64)
     dist = np.linalg.norm(positions - positions.mean(axis=0), axis=1)
-    keep = np.sort(np.argsort(dist, kind="stable")[:n])
-    return ds.isel(neuron=keep, pre=keep, post=keep)
+    return np.sort(np.argsort(dist, kind="stable")[:n])
+
+
+def _isel_neurons(ds: xr.Dataset, index: np.ndarray) -> xr.Dataset:
+    """``ds`` restricted to the neurons at ``index`` on every neuron axis it has (neuron, pre, post)."""
+    return ds.isel({dim: index for dim in ("neuron", "pre", "post") if dim in ds.dims})
+
+
+def nearest_centroid_subset(ds: xr.Dataset, n: int) -> xr.Dataset:
+    """The ``n`` neurons whose somata lie nearest the field's centroid (original order kept).
+
+    Deterministic (no seed): a spatially compact sub-field, so distance-dependent structure
+    survives subsampling. Ties in distance are broken by the neurons' order in the field. This is
+    the rule ``MICrONSInit(..., n_neurons=n)`` uses; ``init.selected_neurons()`` returns the ids
+    of the same neurons.
+
+    Args:
+      ds: a field Dataset (``load_field`` / ``surrogate_field`` layout; needs ``positions``).
+      n: how many neurons to keep, 1 <= n <= the field's size.
+
+    Returns:
+      The sub-field: ``ds`` restricted to those neurons on its ``neuron``, ``pre`` and ``post``
+      axes, in the field's order.
+
+    Raises:
+      ValueError: ``n`` is not an integer in [1, N].
+
+    Example::
+
+        >>> import connectome_priors as cp
+        >>> from connectome_priors.priors import nearest_centroid_subset
+        >>> field = cp.load_field("5_3_8")
+        >>> sub = nearest_centroid_subset(field, 10)
+        >>> sub.sizes["neuron"], sub.sizes["pre"], bool(set(sub.neuron.values) <= set(field.neuron.values))
+        (10, 10, True)
+    """
+    return _isel_neurons(ds, _nearest_centroid_index(ds, n))
+
+
+def select_neurons(ds: xr.Dataset, neurons: Any) -> xr.Dataset:
+    """``ds`` restricted to ``neurons`` (the ``neurons=`` argument of the priors), in the given order.
+
+    Args:
+      ds: a field Dataset with a ``neuron`` coordinate (the neuron ids, e.g. EM root ids).
+      neurons: ``None`` (the whole field), a 1-D sequence of neuron ids (values of
+        ``ds.neuron``, not positions), or an object with a ``selected_neurons()`` method such as a
+        ``MICrONSInit`` (its ids; its field name, when it has one, must be ``ds``'s).
+
+    Returns:
+      The sub-field on its ``neuron``, ``pre`` and ``post`` axes (``ds`` itself for ``None``).
+
+    Raises:
+      ValueError: empty, not one-dimensional, repeated ids, ids that are not neurons of the field,
+        or a ``MICrONSInit`` of another field.
+
+    Example::
+
+        >>> import connectome_priors as cp
+        >>> field = cp.load_field("5_3_8")
+        >>> ids = field.neuron.values[[5, 2]]
+        >>> sub = select_neurons(field, ids)
+        >>> sub.sizes["neuron"], bool((sub.neuron.values == ids).all())
+        (2, True)
+        >>> select_neurons(field, [0, 1])
+        Traceback (most recent call last):
+        ...
+        ValueError: neurons=: 2 of 2 ids are not neurons of field 5_3_8 (e.g. 0); pass ...
+    """
+    if neurons is None:
+        return ds
+    label = _field_label(ds)
+    if hasattr(neurons, "selected_neurons"):
+        source = getattr(neurons, "metadata", {}).get("field")
+        if isinstance(source, str) and source != "<dataset>" and "field" in ds.attrs and source != label:
+            raise ValueError(f"neurons=: the selection comes from field {source} ({type(neurons).__name__}), "
+                             f"but the matrix is asked for field {label}; pass the same field")
+        neurons = neurons.selected_neurons()
+    ids = np.asarray(neurons)
+    if ids.ndim != 1 or ids.size == 0:
+        raise ValueError(f"neurons=: expected a non-empty 1-D sequence of neuron ids, got shape {ids.shape}")
+    if "neuron" not in ds.coords:
+        raise ValueError(f"neurons=: field {label} has no 'neuron' coordinate to select by id")
+    unique, counts = np.unique(ids, return_counts=True)
+    if (counts > 1).any():
+        raise ValueError(f"neurons=: {int((counts - 1).sum())} repeated id(s), e.g. {unique[counts > 1][0].item()!r}; "
+                         "select each neuron once")
+    index = pd.Index(ds["neuron"].values).get_indexer(ids)
+    missing = ids[index < 0]
+    if missing.size:
+        raise ValueError(f"neurons=: {missing.size} of {ids.size} ids are not neurons of field {label} "
+                         f"(e.g. {missing[0].item()!r}); pass values of the field's 'neuron' coordinate, e.g. "
+                         "init.selected_neurons() of a MICrONSInit on this field")
+    return _isel_neurons(ds, index)
 
 
 def _similarity_matrix(ds: xr.Dataset, name: str, reference_compat: bool) -> np.ndarray:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import xarray as xr
@@ -36,6 +36,7 @@ from scipy.spatial.distance import pdist, squareform
 from connectome_priors._compat import compat_attrs
 
 from ._field_arg import as_field as _as_field
+from ._functional_init import select_neurons
 
 # MICrONS minnie65 voxel size: positions are stored in voxels of 4 x 4 x 40 nm.
 VOXEL_SIZE_UM = np.array([0.004, 0.004, 0.040])
@@ -166,6 +167,7 @@ def distance_matrix(
     normalize: Normalize = "mean",
     reference_compat: bool = False,
     data_dir: str | os.PathLike | None = None,
+    neurons: Any = None,
 ) -> xr.DataArray:
     """Pairwise distance matrix D[pre, post] of a field's neurons (real somata or a lattice).
 
@@ -181,29 +183,43 @@ def distance_matrix(
         normalize: ``"mean"``, ``"max"`` or ``None``.
         reference_compat: reproduce the published notebook's matrices.
         data_dir: where the field lives, when ``field`` is an id.
+        neurons: only these neurons, in this order: a sequence of neuron ids (the field's
+            ``neuron`` coordinate) or a ``MICrONSInit`` (its ``selected_neurons()``: the same
+            neurons, in the same order, as the rows of the matrix it makes). ``None``: all.
+            Normalization and the grid are computed for the selected neurons only.
 
     Returns:
         float64 DataArray, dims (pre, post), attrs kind / normalize / reference_compat /
-        units / scale_um (µm per unit of D) / grid_shape (grid only).
+        units / scale_um (µm per unit of D) / grid_shape (grid only) / n_selected (with ``neurons``).
+
+    Raises:
+        ValueError: a bad ``kind`` / ``normalize``, fewer than 2 neurons, a selection that is not
+            neurons of the field (see :func:`~connectome_priors.priors.select_neurons`).
 
     Example::
 
+        >>> import numpy as np
         >>> import connectome_priors as cp
-        >>> D = cp.distance_matrix("5_3_8")                          # doctest: +SKIP
-        >>> float(D.values[~np.eye(len(D), dtype=bool)].mean())      # doctest: +SKIP
+        >>> D = cp.distance_matrix("5_3_8")
+        >>> round(float(D.values[~np.eye(len(D), dtype=bool)].mean()), 6)
         1.0
+        >>> init = cp.MICrONSInit("5_3_8", n_neurons=10, seed=0)      # the 10 neurons nearest the centroid
+        >>> cp.distance_matrix("5_3_8", neurons=init).shape          # D of exactly init's neurons
+        (10, 10)
     """
     if kind not in ("real", "grid"):
         raise ValueError(f"kind must be 'real' or 'grid', got {kind!r}")
     if normalize not in ("mean", "max", None):
         raise ValueError(f"normalize must be 'mean', 'max' or None, got {normalize!r}")
-    ds = _as_field(field, data_dir)
+    ds = select_neurons(_as_field(field, data_dir), neurons)
     pos = _positions_um(ds)
     n = len(pos)
     if n < 2:
         raise ValueError(f"field has {n} neuron(s); a distance matrix needs at least 2")
     field_id = str(ds.attrs.get("field", ""))
     attrs: dict = {"kind": kind, "field": field_id, **compat_attrs(reference_compat)}
+    if neurons is not None:
+        attrs["n_selected"] = n
 
     if reference_compat:
         if kind == "real":

@@ -41,6 +41,7 @@ from connectome_priors.graph import graph_metrics
 from connectome_priors.priors import MICrONSInit, distance_matrix, empirical_communicability, surrogate_field
 from connectome_priors.regularizers import communicability_cost, communicability_emd, l1, wiring_cost
 
+from ._controls import IdentityInit, OtherSeedDiagonalInit, SpectrumMatchedInit
 from ._run_store import RUN_STORE, check_stored_runs, claim_out_dir
 from ._schema import GRAPH_METRICS, QUICK, TASK_NAMES, AblationConfig, run_key
 from ._variants import Variant, get_variant
@@ -80,7 +81,8 @@ def build_prior(variant: Variant | str, priors: FieldPriors) -> tuple[Any, list[
 
     Penalties (λ = ``config.lam``, λ_EMD = ``config.lam_emd``): ``C`` -> communicability cost
     ``λ Σ|W|⊙D⊙C(W)``; ``C*`` -> wiring cost ``λ Σ|W|⊙D`` + ``λ_EMD · EMD(C(W), C_emp)``;
-    none -> wiring cost, or ``λ Σ|W|`` without ``D`` (no λ in reference-compat mode, as published).
+    none -> wiring cost, or ``λ Σ|W|`` without ``D`` (no λ in reference-compat mode, as published);
+    ``-lam0`` -> no penalty. Control inits: :mod:`connectome_priors.benchmarks._controls`.
     """
     import jax.numpy as jnp
 
@@ -88,6 +90,8 @@ def build_prior(variant: Variant | str, priors: FieldPriors) -> tuple[Any, list[
     cfg = priors.config
     rc = cfg.reference_compat
     regs: list[Callable] = []
+    if v.penalty == "zero":  # the λ = 0 controls: the task loss alone
+        return _initializer(v, priors), regs
     if v.distance is not None:
         D = jnp.asarray(priors.distance(v.distance))
         if v.penalty == "comm":
@@ -120,6 +124,10 @@ def _initializer(v: Variant, priors: FieldPriors) -> Any:
         return MICrONSInit(priors.field, diagonal="zero", **common)
     if v.init == "surrogate":
         return _SurrogateInit(priors.field, priors.n, common)
+    control = {"diagonal_other_seed": OtherSeedDiagonalInit, "identity": IdentityInit,
+               "spectrum_matched": SpectrumMatchedInit}.get(v.init)
+    if control is not None:
+        return control(MICrONSInit(priors.field, diagonal="keep", **common), priors.n)
     raise ValueError(f"variant {v.name!r}: unknown init {v.init!r}")
 
 
@@ -152,6 +160,30 @@ def _graph_metrics(w: np.ndarray, reference_compat: bool) -> dict[str, float]:
     return {k: float(out[k]) for k in GRAPH_METRICS}
 
 
+#: decimals kept of a learning-curve value in a run file (accuracy of 128-trial batches moves in steps of 1/640
+#: per 5-step block: 4 decimals keep it exactly enough and the committed records small)
+CURVE_DECIMALS = 4
+
+
+def learning_curve(res: Any, i: int) -> dict[str, list]:
+    """Seed ``i``'s learning curve of a :class:`models.TrainResult`, compact and JSON-ready.
+
+    Args:
+        res: the training result.
+        i: seed index.
+
+    Returns:
+        ``{"step": [...], "train_acc": [...], "train_loss": [...], "val_acc": [...]}``: the global optimizer step at
+        the end of each block of ``curve_every`` steps with the block's mean training accuracy and loss (rounded to
+        :data:`CURVE_DECIMALS`; ``None`` after a seed stopped), and the validation accuracy after each epoch.
+    """
+    def compact(values) -> list:
+        return [None if not np.isfinite(v) else round(float(v), CURVE_DECIMALS) for v in np.asarray(values, float)]
+
+    return {"step": [int(s) for s in res.curves["step"]], "train_acc": compact(res.curves["train_acc"][i]),
+            "train_loss": compact(res.curves["train_loss"][i]), "val_acc": compact(res.metrics["val_acc"][i])}
+
+
 def _last(a: np.ndarray) -> float:
     return float(a[-1]) if len(a) else float("nan")
 
@@ -161,7 +193,8 @@ def _model(config: AblationConfig, n: int) -> Any:
     from connectome_priors import models
 
     if config.model is None:
-        return models.RNNSpec(n_hidden=n, sign=config.sign)
+        # corrected mode starts a nonneg network from a stable nonnegative matrix; compat keeps Keras' start
+        return models.RNNSpec(n_hidden=n, sign=config.sign, nonneg_rescale=not config.reference_compat)
     factory = models.resolve_model(config.model)
     from connectome_priors.models._states import factory_accepts
 
@@ -232,6 +265,7 @@ def train_cell(config: AblationConfig, variant: str, task: str, seeds: Sequence[
             "config_hash": config.config_hash(), "run_key": run_key(config, v.name, task, seed),
             "status": status, "metrics": metrics, **extra,
             "history": {k: np.asarray(m[k][i], float).tolist() for k in m},
+            "curve": learning_curve(res, i),
             "factors": v.factors,
             "regularizers": res.config.get("regularizers"), "w_rec_init": res.config.get("w_rec_init"),
             "data_seeds": {k: vals[i] for k, vals in res.config.get("data_seeds", {}).items()},

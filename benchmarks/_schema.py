@@ -126,6 +126,9 @@ class AblationConfig:
         d["protocol_version"] = PROTOCOL_VERSION
         if self.model is not None:  # only when set, so stores of the built-in model keep their hash
             d["model"] = self.model
+        if self.sign == "nonneg" and not self.reference_compat:
+            # the corrected nonneg start (RNNSpec.nonneg_rescale): runs made before it are another configuration
+            d["nonneg_start"] = "rescaled"
         return d
 
     def config_hash(self) -> str:

@@ -41,6 +41,11 @@ CONTROL_DESCRIPTIONS = {
     "Wdiag-D*C": "init = only the diagonal of the functional W* (identity-like self-recurrence)",
     "W*nodiag-D*C": "init = functional W* with its diagonal zeroed (functional structure only)",
     "Wsurr-D*C": "init = functional W* of a distance-matched surrogate field (structure broken)",
+    "Wdiagx-D*C": "init = only the diagonal of another seed's W* (the run's own lognormal draw not shared)",
+    "Wid-D*C": "init = a scaled identity with W*'s mean self-weight (IRNN-like; no per-neuron self-weights)",
+    "Wspec-D*C": "init = Q W* Qᵀ with a random orthogonal Q (W*'s spectrum, none of its structure)",
+    "W-lam0": "orthogonal init, no penalty (λ = 0)",
+    "W*-lam0": "functional init W*, no penalty (λ = 0)",
 }
 
 
@@ -56,7 +61,7 @@ def variant_names(controls: bool = False) -> list[str]:
     Example::
 
         >>> len(variant_names()), variant_names(controls=True)[-1]
-        (11, 'Wsurr-D*C')
+        (11, 'W*-lam0')
     """
     return [v.name for v in VARIANTS + (CONTROLS if controls else ())]
 

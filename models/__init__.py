@@ -20,7 +20,7 @@ from connectome_priors._lazy import attach
 
 __getattr__, __dir__, __all__ = attach(__name__, {
     **dict.fromkeys(["RNNSpec", "DEFAULT_INPUT_NOISE", "init_params", "draw_w_rec", "effective_w_rec", "forward",
-                     "recur"], "._rnn"),
+                     "recur", "stable_nonneg", "NONNEG_MAX_SPECTRAL_RADIUS"], "._rnn"),
     **dict.fromkeys(["CorticalRNN", "CorticalRNNFactory"], "._module"),
     "as_brainpy": "._brainpy",
     "train": "._train",

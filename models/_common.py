@@ -15,6 +15,9 @@ METRIC_NAMES = (
     "train_acc", "train_loss", "train_penalty",
     "val_acc", "val_loss", "test_acc", "test_loss", "penalty",
 )
+#: optimizer steps per point of the learning curve (``models.train(curve_every=...)``): 8 points per epoch of
+#: the paper's protocol (40 steps), 80 per run -- fine enough for steps-to-criterion, small enough to commit
+DEFAULT_CURVE_EVERY = 5
 _REASONS = {0: "ok", 1: "non-finite loss", 2: "non-finite weights"}
 
 
@@ -163,3 +166,43 @@ def status_lines(metrics: dict[str, np.ndarray], alive: np.ndarray, failed_step:
         for k in metrics:
             metrics[k][i, epoch:] = np.nan
     return status
+
+
+def block_means(x: jax.Array, every: int) -> jax.Array:
+    """Means of ``x`` (n,) over consecutive blocks of ``every`` entries (the last block may be shorter).
+
+    Args:
+        x: per-step values of one epoch.
+        every: block length.
+
+    Returns:
+        ``(ceil(n / every),)`` block means.
+
+    Example:
+        >>> block_means(jnp.arange(5.0), 2).tolist()
+        [0.5, 2.5, 4.0]
+    """
+    n = x.shape[0]
+    n_blocks = -(-n // every)
+    block = jnp.arange(n) // every
+    sums = jax.ops.segment_sum(x, block, n_blocks)
+    return sums / jax.ops.segment_sum(jnp.ones_like(x), block, n_blocks)
+
+
+def curve_steps(epochs: int, steps_per_epoch: int, every: int) -> np.ndarray:
+    """The global optimizer step at the end of each learning-curve block (see :func:`block_means`).
+
+    Args:
+        epochs: number of epochs.
+        steps_per_epoch: optimizer steps per epoch.
+        every: block length.
+
+    Returns:
+        int array ``(epochs * ceil(steps_per_epoch / every),)``.
+
+    Example:
+        >>> curve_steps(2, 5, 2).tolist()
+        [2, 4, 5, 7, 9, 10]
+    """
+    ends = np.minimum(np.arange(every, steps_per_epoch + every, every), steps_per_epoch)
+    return (np.arange(epochs)[:, None] * steps_per_epoch + ends[None, :]).ravel().astype(np.int64)

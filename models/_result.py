@@ -8,6 +8,8 @@ Layout of the archive (``numpy.savez_compressed``, read with ``allow_pickle=Fals
   entry per parameter leaf, named by its attribute path (``rnn.Wh``, ``out.weight.weight``, ...);
 * ``w_rec_effective`` -- the recurrent matrices the networks use (S, N, N), indexed [pre, post];
 * ``metrics/<name>``  -- per-epoch metrics (S, E);
+* ``curves/<name>``   -- the learning curve: ``step`` (P,), the global step at the end of each block of
+  ``curve_every`` optimizer steps, and ``train_acc`` / ``train_loss`` (S, P), their means over the block;
 * ``seeds`` (S,), ``failed_step`` (S,);
 * ``config_json``     -- a 0-d unicode string with JSON: ``format`` ("connectome-priors/rnn"),
   ``format_version`` (1; 2 for a result without an ``RNNSpec``), ``spec`` (RNNSpec fields
@@ -47,7 +49,9 @@ class TrainResult:
     name -> (S, ...) array); ``w_rec`` the effective recurrent matrices (S, N, N); ``status[i]``
     is ``"ok"`` or says where and why seed ``i`` stopped; ``config`` the full training
     configuration (JSON-serializable). ``spec`` is the ``RNNSpec`` of a :class:`models.CorticalRNN`
-    network, else ``None``.
+    network, else ``None``. ``curves`` is the learning curve every ``curve_every`` optimizer steps:
+    ``step`` (P,) and ``train_acc`` / ``train_loss`` (S, P), block means over the training batches
+    (NaN after a seed stopped).
     """
 
     spec: RNNSpec | None
@@ -59,6 +63,7 @@ class TrainResult:
     config: dict
     wall_time_s: float = float("nan")
     w_rec_effective: np.ndarray | None = None
+    curves: dict[str, np.ndarray] | None = None
 
     def __getattr__(self, name):
         metrics = self.__dict__.get("metrics", {})
@@ -164,6 +169,7 @@ def save_result(result: TrainResult, path: str | os.PathLike) -> Path:
     }
     arrays = {f"params/{k}": np.asarray(v) for k, v in result.params.items()}
     arrays.update({f"metrics/{k}": np.asarray(v) for k, v in result.metrics.items()})
+    arrays.update({f"curves/{k}": np.asarray(v) for k, v in (result.curves or {}).items()})
     arrays["w_rec_effective"] = np.asarray(result.w_rec)
     arrays["seeds"] = np.asarray(result.seeds)
     arrays["failed_step"] = np.asarray(result.failed_step)
@@ -201,13 +207,14 @@ def load_result(path: str | os.PathLike) -> TrainResult:
                              f"{FORMAT_VERSION}")
         params = {k.split("/", 1)[1]: z[k] for k in z.files if k.startswith("params/")}
         metrics = {k.split("/", 1)[1]: z[k] for k in z.files if k.startswith("metrics/")}
+        curves = {k.split("/", 1)[1]: z[k] for k in z.files if k.startswith("curves/")} or None
         seeds, failed_step = z["seeds"], z["failed_step"]
         w_eff = z["w_rec_effective"] if meta.get("spec") is None else None
     result = TrainResult(
         spec=None if meta.get("spec") is None else RNNSpec.from_dict(meta["spec"]), seeds=seeds,
         metrics=metrics, params=params, status=list(meta["status"]), failed_step=failed_step,
         config=meta["training"], wall_time_s=float(meta.get("wall_time_s", float("nan"))),
-        w_rec_effective=w_eff,
+        w_rec_effective=w_eff, curves=curves,
     )
     result.versions = meta.get("versions", {})
     return result

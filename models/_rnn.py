@@ -50,6 +50,8 @@ DYNAMICS = ("discrete", "leaky")
 #: std of the Gaussian input noise during training (Keras' ``GaussianNoise(0.05)`` of the paper)
 DEFAULT_INPUT_NOISE = 0.05
 ACTIVATIONS = ("relu", "tanh")
+#: the largest spectral radius of a ``sign="nonneg"`` start (``RNNSpec.nonneg_rescale``): an orthogonal matrix's
+NONNEG_MAX_SPECTRAL_RADIUS = 1.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,6 +70,12 @@ class RNNSpec:
             fraction in (0, 1] -- the first ``round(f N)`` units are excitatory -- or a boolean
             excitatory mask of length ``n_hidden`` (stored as a tuple).
         input_noise: std of the Gaussian noise added to the inputs during training only.
+        nonneg_rescale: with ``sign="nonneg"``, start from a matrix the projection keeps stable: the drawn
+            ``W_rec`` is projected (``max(W, 0)``) and, when its spectral radius then exceeds
+            :data:`NONNEG_MAX_SPECTRAL_RADIUS` (an orthogonal draw's 1.0 becomes about 7 for N = 312),
+            rescaled down to it (default). ``False`` is the Keras / paper behaviour
+            (``reference_compat``): the signed draw is used as is and the first projection after step 1
+            raises its spectral radius, which makes long trials diverge.
 
     Raises:
         ValueError: a bad size, dynamics, activation, sign, Dale layout, ``dt / tau`` or noise.
@@ -91,6 +99,7 @@ class RNNSpec:
     sign: str = "free"
     exc_fraction: float | tuple[bool, ...] = DEFAULT_EXC_FRACTION
     input_noise: float = DEFAULT_INPUT_NOISE
+    nonneg_rescale: bool = True
 
     def __post_init__(self) -> None:
         if int(self.n_hidden) < 1:
@@ -206,6 +215,34 @@ def draw_w_rec(init: Any, n: int, seed: int) -> np.ndarray:
     return w
 
 
+def stable_nonneg(w: np.ndarray, max_radius: float | None = None) -> np.ndarray:
+    """``max(W, 0)``, scaled down to spectral radius ``max_radius`` when the projection left it above.
+
+    ``W' = max(W, 0) · min(1, r / ρ(max(W, 0)))`` with ``r`` = ``max_radius`` (default
+    :data:`NONNEG_MAX_SPECTRAL_RADIUS`, an orthogonal matrix's radius) and ρ the spectral radius.
+
+    Args:
+        w: a square matrix.
+        max_radius: the largest spectral radius kept.
+
+    Returns:
+        The float32 nonnegative matrix.
+
+    Example:
+        >>> import scipy.stats
+        >>> q = scipy.stats.ortho_group.rvs(50, random_state=0)
+        >>> rho = lambda m: float(max(abs(np.linalg.eigvals(m))))
+        >>> rho(np.maximum(q, 0)) > 2, round(rho(stable_nonneg(q)), 4)
+        (True, 1.0)
+    """
+    r = NONNEG_MAX_SPECTRAL_RADIUS if max_radius is None else float(max_radius)
+    w = np.maximum(np.asarray(w, np.float64), 0.0)
+    rho = float(np.max(np.abs(np.linalg.eigvals(w)))) if w.size else 0.0
+    if rho > r:
+        w = w * (r / rho)
+    return w.astype(np.float32)
+
+
 def init_params(spec: RNNSpec, seed: int, w_rec_init: Any = None) -> dict[str, jax.Array]:
     """Initial parameters for one seed: ``w_in, w_rec, b, w_out, b_out`` (float32).
 
@@ -245,6 +282,8 @@ def init_params(spec: RNNSpec, seed: int, w_rec_init: Any = None) -> dict[str, j
                              "exc_fraction; give both the same layout, pass an initializer without dale=, or use "
                              "sign='free' to keep the initializer's Dale matrix as is")
     w_rec = draw_w_rec(w_rec_init, n, seed)
+    if spec.sign == "nonneg" and spec.nonneg_rescale:
+        w_rec = stable_nonneg(w_rec)
     if spec.sign == "dale":
         w_rec = balance_magnitudes(w_rec, spec.exc_fraction).astype(np.float32)
     return {

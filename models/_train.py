@@ -95,7 +95,10 @@ import optax
 from connectome_priors._protocol import PAPER, Protocol
 
 from ._common import (
+    DEFAULT_CURVE_EVERY,
     METRIC_NAMES,
+    block_means,
+    curve_steps,
     derived_seed,
     describe,
     rebuild_regularizer,
@@ -127,6 +130,7 @@ class _Settings:
     shuffle: bool
     test_every_epoch: bool
     shape: tuple[int, int, int, int]  # T, C, n_val, n_test
+    curve_every: int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -203,7 +207,8 @@ def _compile(template: Any, s: _Settings) -> _Program:
                                              lambda q: (nan, nan), p)
             row = {"train_acc": acc.mean(), "train_loss": ce.mean(), "train_penalty": pen.mean(),
                    "val_acc": val_acc, "val_loss": val_ce, "test_acc": te_acc, "test_loss": te_ce,
-                   "penalty": total_penalty(regs, w_fn(p))}
+                   "penalty": total_penalty(regs, w_fn(p)),
+                   "curve_acc": block_means(acc, s.curve_every), "curve_loss": block_means(ce, s.curve_every)}
             return carry, row
 
         carry, rows = jax.lax.scan(epoch, initial_carry(params, optimizer), jnp.arange(s.epochs))
@@ -252,6 +257,13 @@ def _check_seeds(seeds: Sequence[int]) -> list[int]:
     return seeds
 
 
+def _check_curve_every(curve_every: Any) -> int:
+    if isinstance(curve_every, bool) or not isinstance(curve_every, (int, np.integer)) or curve_every < 1:
+        raise ValueError(f"curve_every must be a positive integer (optimizer steps per curve point), "
+                         f"got {curve_every!r}")
+    return int(curve_every)
+
+
 def _describe_init(w_rec_init: Any) -> str | None:
     if w_rec_init is None:
         return None
@@ -282,6 +294,7 @@ def train(
     w_rec_selector: str | Callable | None = None,
     reset: Callable | None = None,
     factory_kwargs: Mapping[str, Any] | None = None,
+    curve_every: int = DEFAULT_CURVE_EVERY,
 ) -> TrainResult:
     """Train one network per seed on ``task``, all seeds in one compiled program (see the module docstring).
 
@@ -305,13 +318,16 @@ def train(
         w_rec_selector: which matrix the regularizers see (a parameter name, an attribute path or a callable).
         reset: ``reset(module, batch_size)`` for the step loop (default: the brainstate / brainpy reset).
         factory_kwargs: extra keywords for the factory (e.g. ``{"n_hidden": 42}``).
+        curve_every: record the learning curve (``result.curves``) every this many optimizer steps:
+            the mean training accuracy and loss of each block of ``curve_every`` batches.
 
     Returns:
         A :class:`TrainResult`; ``result.spec`` is set for :class:`CorticalRNN` networks, and
         ``result.config`` records the protocol, the data seeds and every option.
 
     Raises:
-        ValueError: bad seeds, a protocol field out of range (via :class:`Protocol`), ``lr`` with
+        ValueError: bad seeds, a ``curve_every`` that is not a positive integer, a protocol field out of range
+            (via :class:`Protocol`), ``lr`` with
             ``optimizer``, an unknown ``loop``, a spec that does not fit the task, modules whose
             parameters differ between seeds, or an unresolvable ``W_rec``.
         TypeError: ``model`` is none of the above.
@@ -354,7 +370,8 @@ def train(
         reg_templates=tuple(t for t, _ in split),
         optimizer=("keras-adam", proto.lr) if optimizer is None else optimizer,
         epochs=proto.epochs, n_steps=proto.steps_per_epoch, batch_size=proto.batch_size, shuffle=bool(shuffle),
-        test_every_epoch=bool(test_every_epoch), shape=(t_len, c, proto.n_val, proto.n_test))
+        test_every_epoch=bool(test_every_epoch), shape=(t_len, c, proto.n_val, proto.n_test),
+        curve_every=_check_curve_every(curve_every))
     program = PROGRAMS.get(_cache_key(factory, kwargs, settings), lambda: _compile(modules[0], settings))
 
     if w_rec_init is not None and not init_by_factory:
@@ -378,6 +395,11 @@ def train(
 
     metrics = {k: np.array(rows[k], dtype=np.float64) for k in METRIC_NAMES}
     failed_step = np.asarray(failed_step)
+    steps = curve_steps(proto.epochs, proto.steps_per_epoch, settings.curve_every)
+    stopped = (failed_step[:, None] >= 0) & (steps[None, :] > failed_step[:, None])  # blocks after a seed froze
+    curves = {"step": steps, **{name: np.where(stopped, np.nan, np.asarray(rows[f"curve_{key}"], np.float64)
+                                               .reshape(len(seeds), -1))
+                                for name, key in (("train_acc", "acc"), ("train_loss", "loss"))}}
     status = status_lines(metrics, np.asarray(alive), failed_step, np.asarray(failed_reason), proto.steps_per_epoch)
     spec = modules[0].spec if isinstance(modules[0], CorticalRNN) else None
     config = {
@@ -389,7 +411,7 @@ def train(
         "protocol": proto.to_dict(), "seeds": seeds, "epochs": proto.epochs, "batch_size": proto.batch_size,
         "n_train": proto.n_train, "n_val": proto.n_val, "n_test": proto.n_test,
         "steps_per_epoch": proto.steps_per_epoch, "lr": proto.lr, "shuffle": bool(shuffle),
-        "test_every_epoch": bool(test_every_epoch),
+        "test_every_epoch": bool(test_every_epoch), "curve_every": settings.curve_every,
         "optimizer": f"adam(lr={proto.lr}, eps=1e-7)" if optimizer is None else describe(optimizer),
         "regularizers": [describe(r) for r in regularizers],
         "w_rec_init": _describe_init(w_rec_init),
@@ -397,4 +419,5 @@ def train(
                        "test": [derived_seed(s, "test") for s in seeds]},
     }
     return TrainResult(spec=spec, seeds=np.array(seeds), metrics=metrics, params=params, status=status,
-                       failed_step=failed_step, config=config, wall_time_s=wall, w_rec_effective=w_rec)
+                       failed_step=failed_step, config=config, wall_time_s=wall, w_rec_effective=w_rec,
+                       curves=curves)

@@ -63,7 +63,9 @@ def train_case(case: dict[str, Any], protocol: dict[str, Any]) -> tuple[np.ndarr
     priors = FieldPriors(AblationConfig(**case["config"]))
     init, regs = build_prior(case["variant"], priors)
     proto = Protocol(**{k: v for k, v in protocol.items() if k != "seeds"})
-    res = models.train(models.RNNSpec(n_hidden=priors.n, **case["spec"]), case["task"], protocol=proto,
+    # as the ablation builds it: a compat nonneg network keeps Keras' start (RNNSpec.nonneg_rescale)
+    spec = {"nonneg_rescale": not priors.config.reference_compat, **case["spec"]}
+    res = models.train(models.RNNSpec(n_hidden=priors.n, **spec), case["task"], protocol=proto,
                        seeds=list(protocol["seeds"]), regularizers=regs, w_rec_init=init)
     return np.asarray(res.w_rec, np.float32), res
 

@@ -152,12 +152,30 @@ def _steps(spec, n_steps=6, lr=0.05):
     return spec, out
 
 
-def test_nonneg_holds_after_every_step():
-    spec, history = _steps(RNNSpec(n_hidden=12, sign="nonneg"))
-    assert np.asarray(history[0]["w_rec"]).min() < 0  # orthogonal init is left as drawn (Keras)
+def _spectral_radius(w) -> float:
+    return float(np.max(np.abs(np.linalg.eigvals(np.asarray(w, np.float64)))))
+
+
+def test_nonneg_holds_after_every_step_keras_start():
+    spec, history = _steps(RNNSpec(n_hidden=12, sign="nonneg", nonneg_rescale=False))
+    assert np.asarray(history[0]["w_rec"]).min() < 0  # compat: the orthogonal init is left as drawn (Keras)
     for p in history[1:]:
         assert np.asarray(models.effective_w_rec(p, spec)).min() >= 0.0
     assert not np.allclose(history[1]["w_rec"], history[-1]["w_rec"])  # it did train
+
+
+def test_nonneg_default_start_is_projected_and_stable():
+    """Corrected start: max(Q, 0) of the orthogonal draw Q, scaled down to spectral radius 1 (Keras' projection
+    of Q after step 1 would leave it far above 1)."""
+    spec, history = _steps(RNNSpec(n_hidden=40, sign="nonneg"))
+    w0 = np.asarray(history[0]["w_rec"])
+    q = models.draw_w_rec(None, 40, seed=0)  # the same orthogonal draw (seed 0)
+    assert w0.min() >= 0.0
+    assert _spectral_radius(np.maximum(q, 0)) > 1.5  # what the Keras start turns into
+    assert _spectral_radius(w0) == pytest.approx(models.NONNEG_MAX_SPECTRAL_RADIUS, rel=1e-4)
+    np.testing.assert_allclose(w0 * _spectral_radius(np.maximum(q, 0)), np.maximum(q, 0), rtol=1e-4, atol=1e-6)
+    for p in history[1:]:
+        assert np.asarray(models.effective_w_rec(p, spec)).min() >= 0.0
 
 
 def test_dale_signs_hold_and_init_is_balanced():

@@ -21,7 +21,7 @@ def test_variant_table_matches_the_paper_order_and_factors():
     for v in _variants.VARIANTS:
         f = v.factors
         assert spell[f["w_variant"]] + spell[f["d_variant"]] + spell[f["c_variant"]] == v.name
-    assert len(_variants.variant_names(controls=True)) == 14
+    assert len(_variants.variant_names(controls=True)) == 11 + 8
     with pytest.raises(ValueError, match="unknown variant 'WX'"):
         _variants.get_variant("WX")
 
@@ -35,10 +35,13 @@ def test_the_variant_table_is_read_by_the_one_grammar():
         assert v == stats.Variant.from_name(v.name) and v.control == (v in _variants.CONTROLS)
     assert [(v.name, v.init, v.distance, v.penalty) for v in _variants.CONTROLS] == [
         ("Wdiag-D*C", "diagonal_only", "real", "comm"), ("W*nodiag-D*C", "functional_nodiag", "real", "comm"),
-        ("Wsurr-D*C", "surrogate", "real", "comm")]
+        ("Wsurr-D*C", "surrogate", "real", "comm"), ("Wdiagx-D*C", "diagonal_other_seed", "real", "comm"),
+        ("Wid-D*C", "identity", "real", "comm"), ("Wspec-D*C", "spectrum_matched", "real", "comm"),
+        ("W-lam0", "orthogonal", None, "zero"), ("W*-lam0", "functional", None, "zero")]
     assert set(_variants.CONTROL_DESCRIPTIONS) == set(stats.CONTROL_VARIANTS)
-    # every variant the ablation runs weighs its penalty by a distance
-    assert all(v.distance is not None for v in _variants.VARIANTS + _variants.CONTROLS if v.penalty is not None)
+    # every variant the ablation runs weighs its penalty by a distance (the λ = 0 controls have none)
+    assert all(v.distance is not None for v in _variants.VARIANTS + _variants.CONTROLS
+               if v.penalty not in (None, "zero"))
     with pytest.raises(ValueError, match="unknown variant 'WC'"):  # a grammar name, but not a variant it runs
         _variants.get_variant("WC")
 

@@ -3,89 +3,137 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
 from scipy import stats
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import proportion_confint
 
-from connectome_priors.benchmarks import _claim
-
-
-def _runs(per_variant: dict[str, list[float]]) -> list[dict]:
-    return [{"task": "Task3", "variant": v, "seed": s, "metrics": {"Test_Accuracy": a}}
-            for v, accs in per_variant.items() for s, a in enumerate(accs)]
+from connectome_priors.benchmarks import _claim, _outcomes
 
 
-def test_paired_difference_matches_scipy_paired_t_interval():
-    a = [1.0, 0.98, 0.51, 1.0, 0.97]
-    b = [0.50, 0.51, 0.49, 0.52, 0.50]
-    d = _claim.paired_difference(_claim.test_accuracy_by_seed(_runs({"W*D*C": a, "W": b})), "W*D*C", "W")
-    diff = np.subtract(a, b)
-    lo, hi = stats.ttest_rel(a, b).confidence_interval(0.95)
-    assert d["n"] == 5 and d["mean"] == pytest.approx(diff.mean())
-    assert (d["lo"], d["hi"]) == pytest.approx((lo, hi))
-    assert d["a_better"] == 4 and d["b_better"] == 0  # seed 2: 0.51 vs 0.49 is within the margin
+def _runs(per_variant: dict[str, list[float]], curves: dict[str, list[list[float]]] | None = None) -> list[dict]:
+    out = []
+    for v, accs in per_variant.items():
+        for s, a in enumerate(accs):
+            curve = (curves or {}).get(v, [[a, a]] * len(accs))[s]
+            out.append({"task": "Task3", "variant": v, "seed": s, "metrics": {"Test_Accuracy": a},
+                        "curve": {"step": list(range(5, 5 * len(curve) + 1, 5)), "train_acc": curve}})
+    return out
 
 
-def test_pairs_only_seeds_present_in_both_and_skips_non_finite():
-    runs = _runs({"W*D*C": [1.0, 1.0, 0.9], "W": [0.5, float("nan"), 0.5, 0.5]})
-    by_seed = _claim.test_accuracy_by_seed(runs + [{"task": "Task1", "variant": "W", "seed": 1,
-                                                    "metrics": {"Test_Accuracy": 0.6}}])
-    assert sorted(by_seed["W"]) == [0, 2, 3]  # NaN and other tasks dropped
-    assert _claim.paired_difference(by_seed, "W*D*C", "W")["seeds"] == [0, 2]
+LEARN, CHANCE = 1.0, 0.5
 
 
-@pytest.mark.parametrize("a, b, finding", [
-    ([1.0, 0.99, 1.0, 0.98], [0.5, 0.51, 0.49, 0.5], "supported"),
-    ([0.5, 0.51, 0.49, 0.5], [1.0, 0.99, 1.0, 0.98], "contradicted"),
-    ([1.0, 0.5, 1.0, 0.5], [0.5, 0.5, 0.5, 0.5], "inconclusive"),
-])
-def test_claim_finding(a, b, finding):
-    d = _claim.paired_difference(_claim.test_accuracy_by_seed(_runs({"W*D*C": a, "W": b})), "W*D*C", "W")
-    assert _claim.claim_finding(d) == finding
+def test_learn_rates_and_exact_mcnemar_against_independent_oracles():
+    a = [LEARN] * 9 + [CHANCE]  # 9 of 10 learned
+    b = [CHANCE] * 8 + [LEARN, LEARN]  # 2 of 10: seed 8 (both learned) and seed 9 (b only)
+    out = _outcomes.summarize(_runs({"A": a, "B": b}), "Task3", ("A", "B"), (("A", "B"),))
+    learn = out["variants"]["A"]["learn"]
+    lo, hi = proportion_confint(9, 10, method="wilson")
+    assert (learn["k"], learn["n"]) == (9, 10) and learn["lo"] == pytest.approx(lo) and learn["hi"] == pytest.approx(hi)
+    c = out["comparisons"][0]["learned"]
+    # discordant pairs: seeds 0-7 a only (8), seed 9 b only (1)
+    assert (c["a_only"], c["b_only"]) == (8, 1)
+    assert c["p"] == pytest.approx(stats.binomtest(1, 9, 0.5).pvalue)
+    assert c["min_p"] == pytest.approx(2 * 0.5**10)
+    assert c["verdict"] == "A > B"  # a single test: no Holm factor
 
 
-@pytest.mark.parametrize("a, b, finding", [
-    ([1.0, 0.99, 0.5, 1.0], [1.0, 0.995, 0.5, 0.99], "equivalent"),
-    ([0.5, 0.5, 0.5, 0.5], [1.0, 0.99, 1.0, 0.98], "worse"),
-    ([1.0, 0.5, 1.0, 0.5], [1.0, 1.0, 0.5, 0.5], "inconclusive"),
-])
-def test_equivalence_finding(a, b, finding):
-    by_seed = _claim.test_accuracy_by_seed(_runs({"Wdiag-D*C": a, "W*D*C": b}))
-    assert _claim.equivalence_finding(_claim.paired_difference(by_seed, "Wdiag-D*C", "W*D*C")) == finding
+def test_holm_over_the_family_and_untestable_with_few_seeds():
+    four = {"A": [LEARN] * 4, "B": [CHANCE] * 4, "C": [CHANCE] * 4, "D": [CHANCE] * 4}
+    out = _outcomes.summarize(_runs(four), "Task3", tuple(four), (("A", "B"), ("C", "A"), ("D", "A")))
+    for c in out["comparisons"]:  # 4 seeds: the smallest exact p is 2/16 = 0.125 > 0.05, whatever the data
+        assert c["learned"]["min_p"] == pytest.approx(0.125)
+        assert c["learned"]["verdict"] == "untestable with 4 seeds"
+    ten = {k: v * 2 + v[:2] for k, v in four.items()}  # 10 seeds, the same pattern
+    out = _outcomes.summarize(_runs(ten), "Task3", tuple(ten), (("A", "B"), ("C", "A"), ("D", "A")))
+    ps = [stats.binomtest(0, 10, 0.5).pvalue] * 3
+    holm = multipletests(ps, method="holm")[1]
+    assert [c["learned"]["p_holm"] for c in out["comparisons"]] == pytest.approx(list(holm))
+    assert [c["learned"]["verdict"] for c in out["comparisons"]] == ["A > B", "C < A", "D < A"]
 
 
-def test_verdict_names_claim_numbers_and_smoke_warning():
-    summary = _claim.summarize_claim(_runs({"W*D*C": [1.0, 1.0, 0.99], "W": [0.5, 0.5, 0.51],
-                                            "Wdiag-D*C": [1.0, 1.0, 0.99]}))
-    text = _claim.verdict_paragraph(summary)
-    assert "**supported**" in text and "3 of 3 seeds learned" in text and "0 of 3 seeds learned" in text
-    assert "diagonal alone does as well" in text and "SMOKE" not in text
-    assert _claim.verdict_paragraph(summary, smoke=True).startswith("**SMOKE RUN")
+def test_identical_outcomes_are_never_called_equivalent():
+    """Both variants learn on every seed: an all-zero difference is 'no difference shown', never equivalence."""
+    same = {"A": [LEARN] * 10, "B": [LEARN] * 10}
+    c = _outcomes.summarize(_runs(same), "Task3", ("A", "B"), (("A", "B"),))["comparisons"][0]
+    assert c["learned"]["diff"]["all_equal"] and c["learned"]["verdict"].startswith("no difference shown (p = 1")
+
+
+def test_learning_speed_sign_flip_and_auc_in_range():
+    slow = [[0.5, 0.5, 0.5, 1.0]] * 10
+    fast = [[0.5, 1.0, 1.0, 1.0]] * 10
+    runs = _runs({"F": [LEARN] * 10, "S": [LEARN] * 10}, {"F": fast, "S": slow})
+    out = _outcomes.summarize(runs, "Task3", ("F", "S"), (("F", "S"),))
+    f_auc = out["variants"]["F"]["auc"]
+    expected = np.trapezoid([0.5, 1.0, 1.0, 1.0], [5, 10, 15, 20]) / 15
+    assert f_auc["mean"] == pytest.approx(expected) and f_auc["all_equal"]
+    sp = out["comparisons"][0]["speed"]
+    assert sp["p"] == pytest.approx(2 / 2**10) and sp["verdict"] == "F > S"
+    assert out["variants"]["F"]["criterion"] == {"median": 10.0, "reached": 10, "censored": 0}
+    for v in ("F", "S"):
+        st = out["variants"][v]
+        for key in ("auc", "acc_learned"):
+            assert 0.0 <= st[key]["mean"] <= 1.0
+
+
+def test_bimodal_accuracy_intervals_stay_inside_zero_one():
+    acc = [1.0, 1.0, 1.0, 0.5, 1.0, 0.5, 1.0, 1.0]
+    out = _outcomes.summarize(_runs({"A": acc, "B": [0.5] * 8}), "Task3", ("A", "B"), (("A", "B"),))
+    d = out["comparisons"][0]["learned"]["diff"]
+    assert -1.0 <= d["lo"] <= d["mean"] <= d["hi"] <= 1.0
+    learn = out["variants"]["A"]["learn"]
+    assert 0.0 <= learn["lo"] < learn["rate"] < learn["hi"] <= 1.0
+
+
+def _summary(a, b, diag, nodiag):
+    runs = _runs({"W*D*C": a, "WD*C": b, "Wdiag-D*C": diag, "W*nodiag-D*C": nodiag})
+    return _claim.summarize_claim(runs)
+
+
+def test_verdict_claims_no_more_than_the_tests_show():
+    ten_learn, ten_chance = [LEARN] * 10, [CHANCE] * 10
+    text = _claim.verdict_paragraph(_summary(ten_learn, ten_chance, ten_learn, ten_chance))
+    assert "The claim **holds**" in text
+    assert "identity-like self-recurrence" in text and "equivalence of the diagonal alone is not shown" in text
+    four = _claim.verdict_paragraph(_summary([LEARN] * 4, [CHANCE] * 4, [LEARN] * 4, [CHANCE] * 4))
+    assert "untestable with 4 seeds" in four and "holds" not in four and "self-recurrence" not in four
+    assert "equivalent" not in four
+    assert _claim.verdict_paragraph(_summary(ten_learn, ten_chance, ten_learn, ten_chance),
+                                    smoke=True).startswith("**SMOKE RUN")
 
 
 def test_verdict_of_a_variant_without_runs_shows_no_nan():
-    summary = _claim.summarize_claim(_runs({"W*D*C": [1.0, 1.0, 0.99], "W": [0.5, 0.5, 0.51]}))
-    text = _claim.verdict_paragraph(summary)
-    assert "nan" not in text and "– held-out test accuracy, 0 of 0 seeds learned" in text
+    runs = _runs({"W*D*C": [LEARN] * 3, "WD*C": [CHANCE] * 3})
+    text = _claim.verdict_paragraph(_claim.summarize_claim(runs))
+    assert "nan" not in text.lower() and "no finished runs" in text
 
 
-def test_claim_config_is_full_protocol_and_rejects_one_seed():
+def test_claim_config_is_the_short_protocol_and_rejects_one_seed():
     from connectome_priors._protocol import PAPER
-    from connectome_priors.benchmarks._schema import AblationConfig
 
     cfg = _claim.claim_config()
-    assert (cfg.epochs, cfg.n_train, cfg.batch_size, cfg.n_test) == (10, 5120, 128, 2560)
-    assert cfg.protocol == PAPER.replace(n_val=512)  # the paper's, with a smaller validation set
-    # the same configuration (and hash, so existing claim folders resume) as when the sizes were written out
-    assert cfg.config_hash() == AblationConfig(seeds=range(4), tasks=("Task3",), variants=_claim.CLAIM_VARIANTS,
-                                               epochs=10, n_train=5120, n_val=512, n_test=2560).config_hash()
+    assert cfg.protocol == PAPER.replace(epochs=2, n_val=512, n_test=1024) == _claim.PROTOCOL
+    assert cfg.tasks == ("Task3",) and cfg.variants == _claim.CLAIM_VARIANTS
+    assert not cfg.reference_compat and len(cfg.seeds) == _claim.DEFAULT_SEEDS
+    # one factor apart: the claim's pair differs in the init only
+    from connectome_priors.stats import Variant
+
+    a, b = (Variant.from_name(v) for v in _claim.CLAIM_PAIRS[0])
+    assert (a.distance, a.penalty) == (b.distance, b.penalty) and a.init != b.init
     smoke = _claim.claim_config(smoke=True)
     assert smoke.protocol == _claim.SMOKE_PROTOCOL and len(smoke.seeds) == _claim.SMOKE_SEEDS and smoke.quick
-    assert cfg.tasks == ("Task3",) and set(cfg.variants) == set(_claim.CLAIM_VARIANTS)
-    assert not cfg.reference_compat and len(cfg.seeds) == _claim.DEFAULT_SEEDS
     with pytest.raises(ValueError, match="--seeds must be >= 2"):
         _claim.claim_config(seeds=1)
+
+
+def _intervals_in_text(text: str) -> list[tuple[float, float]]:
+    import re
+
+    return [(float(lo), float(hi)) for lo, hi in re.findall(r"\[(-?\d+\.\d+), (-?\d+\.\d+)\]", text)]
 
 
 @pytest.mark.slow
@@ -98,6 +146,9 @@ def test_smoke_claim_end_to_end(tmp_path, microns_dir):
     saved = json.loads((out / "claim.json").read_text())
     assert {v: s["n"] for v, s in saved["summary"]["variants"].items()} == {v: 2 for v in _claim.CLAIM_VARIANTS}
     assert (out / "ablation" / "report.md").exists()
+    # no interval of the claim's report leaves [-1, 1] (differences) -- and none of accuracy leaves [0, 1]
+    assert all(-1.0 <= lo <= hi <= 1.0 for lo, hi in _intervals_in_text(report))
+    assert not math.isnan(saved["summary"]["variants"]["W*D*C"]["learn"]["rate"])
     # rerunning resumes: nothing to train, the same numbers
     assert _claim.main(["--smoke", "--no-progress", "--out", str(out), "--data-dir", str(microns_dir)]) == 0
     assert json.loads((out / "claim.json").read_text())["summary"] == saved["summary"]

@@ -49,7 +49,8 @@ def _make_store(folder: Path, sign: str = "free", compat: bool = True,
         for vi, variant in enumerate(variants):
             for seed in SEEDS:
                 diverged = (task, variant, seed) == ("Task3", "WDC", 2)
-                values = {m: (math.nan if diverged else float(rng.uniform(0.4, 1.0)) + 0.05 * vi) for m in metrics}
+                values = {m: (math.nan if diverged else float(rng.uniform(0.4, 0.95)) * (1 - 0.02 * vi))
+                          for m in metrics}
                 RUN_STORE.write(folder, {
                     "variant": variant, "task": task, "seed": seed, "status": "nan loss" if diverged else "ok",
                     "config_hash": config.config_hash(), "run_key": run_key(config, variant, task, seed),
@@ -114,7 +115,7 @@ def test_rebuild_is_byte_for_byte_deterministic(built):
     assert "_Arm `compat-nonneg`: not yet run._" in text and ARMS["compat-nonneg"].command() in text
     summary = pd.read_csv(results / "compat-free" / "summary.csv")
     cell = summary[(summary.task == "Task3") & (summary.variant == "WDC") & (summary.metric == "Accuracy")].iloc[0]
-    assert (cell.n, cell.n_ok) == (4, 3) and cell.t_lo < cell["mean"] < cell.t_hi and cell.boot_lo <= cell.boot_hi
+    assert (cell.n, cell.n_ok) == (4, 3) and 0 <= cell.lo < cell["mean"] < cell.hi <= 1
 
 
 def test_check_tells_changed_files_from_figures_of_another_matplotlib(built, monkeypatch):
@@ -131,6 +132,7 @@ def test_check_tells_changed_files_from_figures_of_another_matplotlib(built, mon
         summary.write_bytes(original)
     assert out["differ"] == ["results/compat-free/summary.csv"] and out["missing"] == []
     assert sorted(out["figures_not_comparable"]) == ["results/compat-free/figures/accuracy.png",
+                                                     "results/compat-free/figures/curves.png",
                                                      "results/compat-free/figures/metrics.png"]
     assert "reproduction.md" in out["identical"]
 
@@ -174,7 +176,7 @@ def test_verdict_counts_hand_checked():
         ("Task1", "Accuracy", "WD*", 5, 0, math.nan, math.nan, math.nan),
         ("Task1", "Entropy", "W", 5, 5, 0.615, 0.61, 0.62),
         ("Task1", "Accuracy", "W*D*C*", 5, 0, math.nan, math.nan, math.nan),
-    ], columns=["task", "metric", "variant", "n", "n_ok", "mean", "t_lo", "t_hi"]).assign(boot_lo=0.0, boot_hi=1.0)
+    ], columns=["task", "metric", "variant", "n", "n_ok", "mean", "lo", "hi"]).assign(all_equal=False)
     comp = vd.compare(ours, pub, "free", metrics=("Accuracy", "Entropy"), nan_accuracy={("Task1", "W*D*C*"): 0.24})
     got = {(r.metric, r.variant): r.verdict for r in comp.itertuples() if r.verdict != "not-run"}
     assert got == {("Accuracy", "W*D*C"): "inside", ("Accuracy", "WD*C"): "overlap",
@@ -279,26 +281,25 @@ def test_findings_name_arm_and_test(tmp_path):
     findings = text.split("## Findings beyond the paper", 1)[1].split("## Rebuilding", 1)[0]
     claims = [line for line in findings.splitlines() if line.startswith("- ")]
     assert len(claims) >= 4 * len(TASKS)  # the four init controls' pairs, per task (+ the D* pairs present)
-    assert all("arm `default-free`" in c and "Wilcoxon signed-rank, Holm" in c for c in claims
-               if "compat-free" not in c)
+    assert all("arm `default-free`" in c and "exact McNemar, Holm" in c for c in claims
+               if "compat-free" not in c and not c.startswith("- _"))  # "- _..._": a group without records yet
     assert "Wdiag-D*C" in findings and "not yet run" in text.split("## Table 2", 1)[1].split("## Table 3", 1)[0]
 
 
-@pytest.mark.parametrize("n, lo, hi, p_holm, expected", [
-    (3, 0.35, 0.39, 0.75, "is higher than `b` by the paired t-interval, but 3 seeds are too few"),
-    (3, -0.2, 0.4, 1.0, "No significant difference between `a` and `b`"),
-    (6, 0.35, 0.39, 0.18, "No significant difference between `a` and `b`"),  # testable at n=6: untested no more
-    (20, 0.1, 0.2, 0.001, "`a` is higher than `b`"),
+@pytest.mark.parametrize("n, expected", [
+    (3, "**untestable with 3 seeds**"),  # 3 of 3 discordant: exact McNemar p = 0.25 at best
+    (12, "**W*D*C > WD*C**"),
 ])
-def test_a_claim_says_when_the_seeds_are_too_few_for_the_test(n, lo, hi, p_holm, expected):
-    from connectome_priors.benchmarks.evidence._doc import _claim
+def test_a_finding_says_when_the_seeds_are_too_few_for_the_test(n, expected):
+    from connectome_priors.benchmarks._outcomes import outcome_tests
+    from connectome_priors.benchmarks.evidence._doc import _outcome_claim
 
-    row = pd.Series({"a": "a", "b": "b", "metric": "Test_Accuracy", "task": "Task1", "n": n,
-                     "mean_diff": (lo + hi) / 2, "diff_lo": lo, "diff_hi": hi, "p_adj_holm": p_holm,
-                     "sig": "YES" if p_holm < 0.05 else "no", "note": ""})
-    text = _claim(row, "default-free")
-    assert expected in text and "arm `default-free`" in text
-    assert ("smallest attainable p" in text) == (n < 8)
+    runs = [{"task": "Task3", "variant": v, "seed": s, "metrics": {"Test_Accuracy": acc}}
+            for s in range(n) for v, acc in (("W*D*C", 1.0), ("WD*C", 0.5))]
+    row = outcome_tests(runs, ["Task3"], [("W*D*C", "WD*C")]).iloc[0]
+    text = _outcome_claim(row, "default-free")
+    assert expected in text and "arm `default-free`" in text and f"{n} / 0" in text
+    assert f"smallest attainable {2 / 2 ** n:.3g}" in text or n > 8
 
 
 def test_table3_and_precision_arms(tmp_path):

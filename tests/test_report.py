@@ -16,7 +16,7 @@ NAN = math.nan
 
 
 def _ours(mean, lo=NAN, hi=NAN, n_ok=3):
-    return {"mean": mean, "t_lo": lo, "t_hi": hi, "n_ok": n_ok, "n": 3}
+    return {"mean": mean, "lo": lo, "hi": hi, "n_ok": n_ok, "n": 3}
 
 
 @pytest.mark.parametrize("ours, pub, task, metric, category", [
@@ -94,12 +94,12 @@ def test_the_report_summary_counts_runs_and_averages_finite_values():
     df = pd.DataFrame(dict(variant=["W"] * 4 + ["W*D*C"] * 2, task=["Task3"] * 4 + ["Task1"] * 2,
                            seed=[0, 1, 2, 3, 0, 1], metric="Accuracy", value=[0.5, NAN, 0.7, 0.6, NAN, NAN]))
     summary = _data.summarize(df)
-    assert list(summary.columns) == ["task", "metric", "variant", "n", "n_ok", "mean", "sd", "t_lo", "t_hi",
-                                     "boot_lo", "boot_hi", "note"]
+    assert list(summary.columns) == ["task", "metric", "variant", "n", "n_ok", "mean", "sd", "lo", "hi", "all_equal",
+                                     "learned", "learn_lo", "learn_hi", "note"]
     assert list(summary.task) == ["Task1", "Task3"]  # paper numbering first
     dead, w = summary.iloc[0], summary.iloc[1]
     assert (dead.n, dead.n_ok, dead.note) == (2, 0, "no finite value") and math.isnan(dead["mean"])
-    assert (w.n, w.n_ok) == (4, 3) and w["mean"] == pytest.approx(0.6) and w.t_lo < 0.6 < w.t_hi
+    assert (w.n, w.n_ok) == (4, 3) and w["mean"] == pytest.approx(0.6) and 0.5 <= w.lo < 0.6 < w.hi <= 0.7
 
 
 def test_the_report_summary_orders_controls_after_the_eleven():

@@ -167,12 +167,28 @@ def test_summarize_runs_counts_every_run_and_summarizes_the_finite_ones():
     assert list(runs.columns) == list(st.RUN_SUMMARY_COLUMNS)[:2] + list(st.RUN_SUMMARY_COLUMNS)[3:]
     assert (runs.loc["W", "n"], runs.loc["W", "n_ok"], runs.loc["W", "note"]) == (4, 3, "")
     plain = st.summarize(frame, n_resamples=500).set_index("variant")
-    stats_columns = ["mean", "sd", "t_lo", "t_hi", "boot_lo", "boot_hi"]
-    assert runs.loc["W", stats_columns].tolist() == plain.loc["W", stats_columns].tolist()  # the same numbers
+    assert runs.loc["W", ["mean", "sd"]].tolist() == plain.loc["W", ["mean", "sd"]].tolist()  # the same sample
+    oracle = st.bounded_mean_interval([0.5, 0.7, 0.6], *st.metric_range("Accuracy"), n_resamples=500)
+    assert (runs.loc["W", "lo"], runs.loc["W", "hi"]) == (oracle.lo, oracle.hi)
     assert "1 non-finite" in plain.loc["W", "note"]  # summarize says what it dropped; summarize_runs counts it
     assert (runs.loc["WD", "n"], runs.loc["WD", "n_ok"], runs.loc["WD", "note"]) == (2, 0, "no finite value")
-    assert runs.loc[["WD"], stats_columns].isna().all(axis=None)
-    assert runs.loc["W*D*C", "note"] == "n < 2: no interval" and math.isnan(runs.loc["W*D*C", "t_lo"])
+    assert runs.loc[["WD"], ["mean", "sd", "lo", "hi"]].isna().all(axis=None)
+    assert runs.loc["W*D*C", "note"] == "n < 2: no interval" and math.isnan(runs.loc["W*D*C", "lo"])
+    assert runs["learned"].isna().all()  # learn rates belong to the held-out test accuracy only
+
+
+def test_summarize_runs_keeps_every_interval_inside_the_metric_range_and_counts_learned_runs():
+    acc = [1.0] * 9 + [0.5] * 3 + [np.nan]  # bimodal; the t-interval leaves [0, 1]; one run gave no value
+    frame = pd.DataFrame(dict(variant="W*D*C", task="Task3", seed=range(13), metric="Test_Accuracy", value=acc))
+    row = st.summarize_runs(frame).iloc[0]
+    lo_t, hi_t = st.t_interval(np.array(acc[:-1]))
+    assert hi_t > 1.0 and 0.5 <= row.lo < row["mean"] < row.hi <= 1.0
+    k = st.learn_rate(9, 13)  # the run without a value did not learn
+    assert (row.learned, row.learn_lo, row.learn_hi) == (9, k.lo, k.hi)
+    same = st.summarize_runs(frame.assign(value=1.0)).iloc[0]
+    assert same.all_equal and same.lo == same.hi == 1.0 and same.note == "all 13 equal"
+    with pytest.raises(ValueError, match="Entropy"):
+        st.summarize_runs(frame.assign(metric="Entropy", value=-0.1))
 
 
 def test_mean_interval_is_the_t_interval_with_its_degenerate_cases():

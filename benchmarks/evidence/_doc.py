@@ -15,18 +15,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from connectome_priors.benchmarks._outcomes import outcome_tests
 from connectome_priors.benchmarks._schema import GRAPH_METRICS, TASKS
 from connectome_priors.benchmarks.report import _verdict as vd
 from connectome_priors.benchmarks.report._format import (
     TASK_LABELS,
     fmt,
-    fmt_ci,
+    fmt_mean,
     fmt_p,
     markdown_table,
     table_head,
     table_row,
 )
-from connectome_priors.stats import mean_interval
+from connectome_priors.stats import bounded_mean_interval, metric_range
 
 from . import _stats as st
 from . import _tables as tb
@@ -143,8 +144,8 @@ def table2_section(arms: Arms) -> list[str]:
         ev = arms["compat-free"]
         p = ev.paired[(ev.paired["metric"] == "Accuracy") & (ev.paired["family"] == "one factor")]
         lines += ["\nSeed-paired comparisons of each prior (arm `compat-free`, Accuracy; pairs of variants that "
-                  "differ in one factor; per seed the difference a - b; Wilcoxon signed-rank, Holm over the pairs "
-                  "of one task):\n"]
+                  "differ in one factor; per seed the difference a - b; exact sign-flip test, Holm over the pairs "
+                  "of one task; *min p* the smallest Holm p these seeds could give):\n"]
         lines += paired_markdown(p)
     return lines
 
@@ -261,8 +262,9 @@ def precision_comparison(ev: ArmEvidence, published_dir: Path) -> pd.DataFrame |
             x = head.loc[head["task"] == st.NOTEBOOK_TASK[task], col].to_numpy(float)
             x = x[np.isfinite(x)]
             if x.size:
-                mean, lo, hi = mean_interval(x)
-                published.append(dict(metric=metric, task=task, variant="W*D*C", mean=mean, ci95_lo=lo, ci95_hi=hi))
+                cell = bounded_mean_interval(x, *metric_range(metric))
+                published.append(dict(metric=metric, task=task, variant="W*D*C", mean=cell.mean, ci95_lo=cell.lo,
+                                      ci95_hi=cell.hi))
     comp = vd.compare(ev.summary, pd.DataFrame(published, columns=["metric", "task", "variant", "mean", "ci95_lo",
                                                                    "ci95_hi"]),
                       metrics=tuple(PAPER_METRIC), variants=["W*D*C"])
@@ -288,7 +290,8 @@ def precision_section(arms: Arms, published_dir: Path) -> list[str]:
     if comp is None:
         return [_head(ev), "\n_The published precision rows are not committed._"]
     lines = [_head(ev), "\nPublished: only the first 5 runs of W*D*C (`raw/head5_rows_WstarDstarC_by_task_arm.csv`, "
-             f"arm `{PRECISION_ARM}`); their mean and 95% t-interval are computed here from those 5 runs."]
+             f"arm `{PRECISION_ARM}`); their mean and 95% percentile-bootstrap interval are computed here "
+             "from those 5 runs."]
     if comp.empty:
         return lines + ["\n_No W*D*C records yet._"]
     lines.append(f"\nCounts over {len(comp)} cells (W*D*C, 3 tasks, 5 metrics): {vd.counts_line(vd.counts(comp))}.")
@@ -298,27 +301,23 @@ def precision_section(arms: Arms, published_dir: Path) -> list[str]:
     return lines
 
 
-def _claim(row: pd.Series, arm: str) -> str:
-    diff = fmt_ci(row["mean_diff"], row["diff_lo"], row["diff_hi"])
-    test = (f"arm `{arm}`, {row['metric']}, {row['task']} ({TASK_LABELS[row['task']]}), {int(row['n'])} seeds: "
-            f"{row['a']} − {row['b']} = {diff}; Wilcoxon signed-rank, Holm over the pairs of this (task, metric): "
-            f"p = {fmt_p(row['p_adj_holm'])}")
-    if not np.isfinite(row["p_adj_holm"]):
-        reason = row["note"] if isinstance(row["note"], str) and row["note"] else "no test"
-        if int(row["n"]) and row["mean_diff"] == 0 and row["diff_lo"] == row["diff_hi"] == 0:
-            return f"- `{row['a']}` and `{row['b']}` score the same on every seed ({test}; {reason})."
-        return f"- `{row['a']}` vs `{row['b']}`: no test ({test}; {reason})."
-    if row["sig"] != "YES":
-        n = int(row["n"])
-        floor = f"; with {n} seeds the smallest attainable p is {fmt_p(2.0 / 2 ** n)}" if 0 < n < 8 else ""
-        if 0 < n and 2.0 / 2 ** n >= 0.05 and (row["diff_lo"] > 0 or row["diff_hi"] < 0):
-            # the test cannot reject at this n, whatever the data: say what the interval shows, and that it is untested
-            word = "higher" if row["mean_diff"] > 0 else "lower"
-            return (f"- `{row['a']}` is {word} than `{row['b']}` by the paired t-interval, but {n} seeds are too few "
-                    f"for the signed-rank test to reject ({test}{floor}).")
-        return f"- No significant difference between `{row['a']}` and `{row['b']}` ({test}{floor})."
-    word = "higher" if row["mean_diff"] > 0 else "lower"
-    return f"- `{row['a']}` is {word} than `{row['b']}` ({test})."
+def _outcome_claim(row: pd.Series, arm: str) -> str:
+    """One pair's learned-status and speed verdicts, with the tests and numbers behind them."""
+    n = int(row["n"])
+    if n == 0:
+        return f"- `{row['a']}` vs `{row['b']}` ({row['task']}): no seed with a run of both in arm `{arm}`."
+    learn = fmt_mean(row["learned_diff"], row["learned_lo"], row["learned_hi"], bool(row["learned_all_equal"]), n)
+    text = (f"- {row['task']} ({TASK_LABELS[row['task']]}), `{row['a']}` vs `{row['b']}`: learned status "
+            f"**{row['learned_verdict']}** (arm `{arm}`, {n} paired seeds; learned only by a / only by b: "
+            f"{int(row['a_only'])} / {int(row['b_only'])}; learn-rate difference {learn} [95% paired bootstrap "
+            f"CI]; exact McNemar, Holm over the pairs of this task: p = {fmt_p(row['p_mcnemar_holm'])}, smallest "
+            f"attainable {fmt_p(row['min_p_mcnemar_holm'])})")
+    if int(row["auc_n"]):
+        auc = fmt_mean(row["auc_diff"], row["auc_lo"], row["auc_hi"], bool(row["auc_all_equal"]),
+                       int(row["auc_n"]))
+        text += (f"; learning speed **{row['speed_verdict']}** (AUC difference {auc} over {int(row['auc_n'])} "
+                 f"seeds with curves; exact sign-flip, Holm: p = {fmt_p(row['p_sign_flip_holm'])})")
+    return text + "."
 
 
 def findings_section(arms: Arms) -> list[str]:
@@ -333,22 +332,33 @@ def findings_section(arms: Arms) -> list[str]:
     if "default-free" not in arms:
         return _not_run("default-free")
     ev = arms["default-free"]
-    lines = [_head(ev), "\nHeld-out test accuracy (not the noisy training accuracy) decides here. Every line names "
-             "its arm and test.", "\n### Does the functional init help through its diagonal or its structure?\n"]
-    init = ev.paired[(ev.paired["family"] == "init controls") & (ev.paired["metric"] == "Test_Accuracy")]
-    lines += [_claim(r, ev.arm.name) for _, r in init.iterrows()] or ["- _the control variants have no records yet_"]
+    tests = ev.outcome_tests
+    lines = [_head(ev), "\nA run has learned when its held-out test accuracy reaches the task's threshold "
+             "(`outcomes.csv`); every line names its arm and tests. Verdicts are those of "
+             "`connectome_priors.stats.verdict`: a direction only where Holm p < 0.05, *equivalent* only where "
+             "the whole interval lies within ±0.10 learn rate (±0.05 AUC), *untestable* where no outcome of "
+             "these seeds could reach p < 0.05.",
+             "\n### Which part of the functional init helps?\n"]
+    init = tests[[(a, b) in st.INIT_PAIRS for a, b in zip(tests["a"], tests["b"])]]
+    lines += [_outcome_claim(r, ev.arm.name) for _, r in init.iterrows()] or [
+        "- _the control variants have no records yet_"]
+    lines.append("\n### Is the penalty what stops the orthogonal init?\n")
+    pen = tests[[(a, b) in st.PENALTY_PAIRS for a, b in zip(tests["a"], tests["b"])]]
+    lines += [_outcome_claim(r, ev.arm.name) for _, r in pen.iterrows()] or [
+        "- _the λ = 0 controls have no records yet_"]
     lines.append("\n### Which effects of D* survive true geometry?\n")
     lines.append("In compat mode D* comes from scrambled coordinates (unrelated to geometry); the default mode uses "
-                 "true soma distances. Pairs that differ only in D* vs the grid D, held-out test accuracy:\n")
+                 "true soma distances. Pairs that differ only in D* vs the grid D:\n")
     other = arms.get("compat-free")
     for arm_ev in (other, ev):
         if arm_ev is None:
             lines.append("- arm `compat-free`: not yet run")
             continue
-        d = st.paired(arm_ev.tidy, st.DISTANCE_PAIRS, ("Test_Accuracy",))
-        lines += ([_claim(r, arm_ev.arm.name) for _, r in d.iterrows()]
+        d = outcome_tests(arm_ev.records, TASKS, st.DISTANCE_PAIRS)
+        lines += ([_outcome_claim(r, arm_ev.arm.name) for _, r in d.iterrows()]
                   or [f"- arm `{arm_ev.arm.name}`: no pair of these variants has records yet"])
-    lines.append("\nAll one-factor pairs of this arm: `docs/results/default-free/paired.csv`.")
+    lines.append("\nAll pairs of this arm: `docs/results/default-free/outcome_tests.csv` (learned status, speed) "
+                 "and `paired.csv` (mean accuracy and graph metrics).")
     return lines
 
 

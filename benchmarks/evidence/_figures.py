@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from connectome_priors._atomic import atomic_path
@@ -40,7 +42,7 @@ def _save(fig, path: Path) -> Path:
 
 def plot_accuracy(summ: pd.DataFrame, published: pd.DataFrame | None, variants: Sequence[str], path: Path,
                   title: str) -> Path:
-    """Mean final-epoch training accuracy per variant and task with 95 % t-CIs; published beside (if any).
+    """Mean final-epoch training accuracy per variant and task with 95 % bootstrap CIs; published beside (if any).
 
     Args:
         summ: the arm's summary.
@@ -79,6 +81,51 @@ def plot_metrics(df: pd.DataFrame, variants: Sequence[str], path: Path, title: s
         fig = draw_metrics(df, TASKS, variants, metrics, titles=TASK_SHORT_LABELS)
         fig.suptitle(title, fontsize=10)
         fig.tight_layout()
+        return _save(fig, path)
+
+
+def plot_curves(records: Sequence[Mapping[str, Any]], variants: Sequence[str], path: Path, title: str) -> Path:
+    """One panel per task: each variant's mean training-accuracy curve over its runs that recorded one.
+
+    Runs stop with the epoch budget, so every run of an arm has the same curve steps; a run whose curve has other
+    steps (another budget) is left out rather than interpolated.
+
+    Args:
+        records: the arm's committed runs (their ``curve``).
+        variants: the legend order.
+        path: the PNG.
+        title: the figure's title.
+
+    Returns:
+        ``path``.
+    """
+    from connectome_priors.stats import LEARN_THRESHOLDS
+
+    matplotlib, plt = _plt()
+    with matplotlib.rc_context(matplotlib.rcParamsDefault):
+        fig, axes = plt.subplots(1, len(TASKS), figsize=(4.0 * len(TASKS), 3.6), sharey=True, squeeze=False)
+        colors = plt.get_cmap("tab20")
+        for ax, task in zip(axes[0], TASKS):
+            for i, v in enumerate(variants):
+                curves = [r["curve"] for r in records if r["task"] == task and r["variant"] == v
+                          and (r.get("curve") or {}).get("train_acc")]
+                if not curves:
+                    continue
+                steps = curves[0]["step"]
+                acc = np.array([[np.nan if a is None else a for a in c["train_acc"]] for c in curves
+                                if c["step"] == steps], float)
+                ax.plot(steps, np.nanmean(acc, axis=0), color=colors(i % 20), lw=1.0,
+                        label=f"{v} (n={len(acc)})")
+            ax.axhline(LEARN_THRESHOLDS[task], ls=":", color="k", lw=0.8)
+            ax.set_title(TASK_SHORT_LABELS[task], fontsize=9)
+            ax.set_xlabel("optimizer step")
+            ax.set_ylim(0.4, 1.02)
+        axes[0][0].set_ylabel("training accuracy (mean over seeds)")
+        handles, labels = axes[0][0].get_legend_handles_labels()
+        if handles:
+            fig.legend(handles, labels, fontsize=6, loc="center right", frameon=False)
+        fig.suptitle(title + " -- dotted: learned threshold", fontsize=10)
+        fig.tight_layout(rect=(0, 0, 0.84, 1))
         return _save(fig, path)
 
 

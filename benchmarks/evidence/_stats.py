@@ -5,8 +5,9 @@ All tests are :mod:`connectome_priors.stats` on the records' final metrics (fini
 * simple effects (Kruskal-Wallis omnibus per factor with the other two fixed; Mann-Whitney U pairs, Holm per
   (task, metric, factor)), spelled as the paper's ``raw/simple_effects_*.csv`` (:func:`to_paper_layout`; the
   paper's raw tables number tasks as its notebook: 1 One-Choice, 2 Go/NoGo, 3 PDM) and joined with them;
-* seed-paired comparisons (Wilcoxon signed-rank, Holm over the pairs of one (task, metric); mean paired
-  difference with its 95 % t-interval): the variants of one seed share that seed's data.
+* seed-paired comparisons (exact sign-flip test, Holm over the pairs of one (task, metric); mean paired
+  difference with a range-preserving bootstrap interval; a verdict): the variants of one seed share that seed's
+  data.
 """
 
 from __future__ import annotations
@@ -27,9 +28,13 @@ AGREEMENT = ("same", "differ", "only published", "only ours", "undefined", "not 
 KW_KEYS = ["task", "metric", "focus", "context"]
 MWU_KEYS = KW_KEYS + ["l1", "l2"]
 
-# beyond the paper: which part of the functional init helps (default-mode arm with controls)
+# beyond the paper: which part of the functional init helps (default-mode arm with controls), each control one
+# factor away from W*D*C; then the penalty itself (λ = 0 against the same init with its penalty)
 INIT_PAIRS = (("W*D*C", "WD*C"), ("W*D*C", "Wdiag-D*C"), ("W*D*C", "W*nodiag-D*C"), ("W*D*C", "Wsurr-D*C"),
+              ("W*D*C", "Wdiagx-D*C"), ("W*D*C", "Wid-D*C"), ("W*D*C", "Wspec-D*C"),
               ("Wdiag-D*C", "WD*C"), ("W*nodiag-D*C", "WD*C"))
+PENALTY_PAIRS = (("W-lam0", "W"), ("W-lam0", "WD*C"), ("W*-lam0", "W*D*C"), ("W*-lam0", "W-lam0"))
+CONTROL_PAIRS = INIT_PAIRS + PENALTY_PAIRS
 # the distance prior: pairs that differ only in D* (scrambled in compat mode, true geometry by default) vs grid D
 DISTANCE_PAIRS = (("WD*C", "WDC"), ("WD*", "WD"), ("W*D*C*", "W*DC*"))
 

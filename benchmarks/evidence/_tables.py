@@ -21,7 +21,13 @@ import pandas as pd
 
 from connectome_priors._atomic import atomic_path
 from connectome_priors.benchmarks._schema import RUN_METRICS, TASKS
-from connectome_priors.benchmarks.report._format import TASK_LABELS, fmt_ci, fmt_interval, markdown_table
+from connectome_priors.benchmarks.report._format import (
+    BEYOND_RANGE_NOTE,
+    TASK_LABELS,
+    fmt_mean,
+    fmt_published,
+    markdown_table,
+)
 from connectome_priors.benchmarks.report._verdict import verdict_text
 
 
@@ -126,10 +132,12 @@ def comparison_markdown(comp: pd.DataFrame) -> list[str]:
         lines.append(f"\n**{task}** ({TASK_LABELS[task]})\n")
         lines += markdown_table(rows, {
             "variant": "variant",
-            "ours: mean [95% t-CI]": lambda r: fmt_ci(r["mean"], r["t_lo"], r["t_hi"]),
-            "bootstrap 95% CI": lambda r: fmt_interval(r["boot_lo"], r["boot_hi"]),
+            "ours: mean [95% bootstrap CI]": lambda r: fmt_mean(r["mean"], r["lo"], r["hi"], r["all_equal"], r["n_ok"]),
             "runs ok/n": lambda r: f"{r['n_ok']}/{r['n']}",
-            "published: mean [95% CI]": lambda r: fmt_ci(r["pub_mean"], r["pub_lo"], r["pub_hi"]),
-            "verdict": lambda r: verdict_text(r["verdict"], r.get("nan_acc")),
+            "published: mean [95% t-CI, as published]": lambda r: fmt_published(r["pub_mean"], r["pub_lo"],
+                                                                                 r["pub_hi"], r["pub_beyond_range"]),
+            "verdict": lambda r: verdict_text(r["verdict"], r.get("nan_acc"), r["pub_beyond_range"]),
         })
+    if len(comp) and comp["pub_beyond_range"].any():
+        lines.append(f"\n{BEYOND_RANGE_NOTE}")
     return lines

@@ -251,8 +251,9 @@ def canonical_order(frame: pd.DataFrame) -> pd.DataFrame:
 
 def summarize(df: pd.DataFrame) -> pd.DataFrame:
     """The summary every report shows: per (task, metric, variant), ``n`` runs, ``n_ok`` finite values, and over the
-    finite values the mean, sd, 95 % t-interval (``t_lo``/``t_hi``) and percentile bootstrap interval
-    (``boot_lo``/``boot_hi``; :data:`BOOTSTRAP_RESAMPLES` resamples, seed :data:`BOOTSTRAP_SEED`).
+    finite values the mean, sd and percentile bootstrap interval inside the metric's range (``lo``/``hi``;
+    :data:`BOOTSTRAP_RESAMPLES` resamples, seed :data:`BOOTSTRAP_SEED`), ``all_equal``, and the learn rate of the
+    held-out accuracy (``learned`` of ``n``, Wilson ``learn_lo``/``learn_hi``).
 
     Computed by :func:`connectome_priors.stats.summarize_runs`; runs that stopped on a non-finite loss have NaN
     metrics and are counted in ``n``, not averaged. Rows in :func:`canonical_order`.

@@ -29,10 +29,10 @@ def _plt():
 
 
 def draw_accuracy(summary: pd.DataFrame, published: pd.DataFrame | None, tasks: Sequence[str],
-                  variants: Sequence[str], *, ci: tuple[str, str] = ("t_lo", "t_hi"),
+                  variants: Sequence[str], *, ci: tuple[str, str] = ("lo", "hi"),
                   titles: Mapping[str, str] = TASK_NAMES):
-    """Figure: mean final-epoch training accuracy per variant and task with 95% t-CIs, the published mean and CI
-    beside it when ``published`` is given.
+    """Figure: mean final-epoch training accuracy per variant and task with its 95% bootstrap interval, the published
+    mean and t-interval (as published) beside it when ``published`` is given.
 
     Args:
         summary: our cells (:func:`._data.summarize`).

@@ -18,6 +18,11 @@ if TYPE_CHECKING:  # pandas loads on first use
 
 #: The dash written for a missing value.
 MISSING = "–"
+#: The mark of a published interval that leaves its metric's possible range, and its footnote.
+BEYOND_RANGE_MARK = "†"
+BEYOND_RANGE_NOTE = ("† The published interval is the paper's Student-t interval over 20 runs, quoted as published; "
+                     "it leaves the metric's possible range (e.g. accuracy above 1), as a t-interval of bimodal "
+                     "outcomes can, so a verdict against it is weaker than it reads.")
 #: The tasks in words (paper numbering).
 TASK_LABELS = {"Task1": "One-Choice Inference", "Task2": "Perceptual Decision-Making", "Task3": "Go/NoGo"}
 #: The same, short enough for a figure's panel title.
@@ -71,6 +76,77 @@ def fmt_ci(mean: float | None, lo: float | None, hi: float | None, digits: int =
     if not (_finite(lo) and _finite(hi)):
         return fmt(mean, digits)
     return f"{fmt(mean, digits)} [{fmt(lo, digits)}, {fmt(hi, digits)}]"
+
+
+def fmt_mean(mean: float | None, lo: float | None, hi: float | None, all_equal: bool = False,
+             n: int | None = None, digits: int = 3) -> str:
+    """Our mean with its interval: ``mean [lo, hi]``; ``mean (all n equal)`` for identical values (never a
+    zero-width interval, which would read as certainty); the mean alone when the interval is missing.
+
+    Args:
+        mean: the mean.
+        lo: lower bound.
+        hi: upper bound.
+        all_equal: the values were all equal.
+        n: how many values (for the "all n equal" text).
+        digits: decimals.
+
+    Returns:
+        The text.
+
+    Example::
+
+        >>> fmt_mean(0.9, 0.8, 1.0), fmt_mean(1.0, 1.0, 1.0, True, 5), fmt_mean(0.7, float("nan"), None)
+        ('0.900 [0.800, 1.000]', '1.000 (all 5 equal)', '0.700')
+    """
+    if all_equal and _finite(mean):
+        return f"{fmt(mean, digits)} (all {n} equal)" if n else f"{fmt(mean, digits)} (all equal)"
+    return fmt_ci(mean, lo, hi, digits)
+
+
+def fmt_published(mean: float | None, lo: float | None, hi: float | None, beyond_range: bool,
+                  digits: int = 3) -> str:
+    """A published mean and interval, quoted as published, marked with :data:`BEYOND_RANGE_MARK` when the
+    interval leaves the metric's range.
+
+    Args:
+        mean: the published mean.
+        lo: the published lower bound.
+        hi: the published upper bound.
+        beyond_range: the interval leaves the metric's range.
+        digits: decimals.
+
+    Returns:
+        The text.
+
+    Example::
+
+        >>> fmt_published(0.948, 0.878, 1.018, True), fmt_published(0.5, 0.49, 0.51, False)
+        ('0.948 [0.878, 1.018]†', '0.500 [0.490, 0.510]')
+    """
+    return fmt_ci(mean, lo, hi, digits) + (BEYOND_RANGE_MARK if beyond_range else "")
+
+
+def fmt_learned(k: float | None, n: float | None, lo: float | None, hi: float | None) -> str:
+    """A learn rate: ``k/n [lo, hi]`` (the Wilson interval, 2 decimals), ``–`` when missing.
+
+    Args:
+        k: runs that learned.
+        n: runs.
+        lo: lower bound of the rate's interval.
+        hi: upper bound.
+
+    Returns:
+        The text.
+
+    Example::
+
+        >>> fmt_learned(3, 4, 0.3006, 0.9544), fmt_learned(float("nan"), 4, None, None)
+        ('3/4 [0.30, 0.95]', '–')
+    """
+    if not (_finite(k) and _finite(n)):
+        return MISSING
+    return f"{int(k)}/{int(n)} {fmt_interval(lo, hi, 2)}"
 
 
 def fmt_interval(lo: float | None, hi: float | None, digits: int = 3) -> str:

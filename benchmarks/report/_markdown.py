@@ -1,7 +1,8 @@
 """The report's markdown: our numbers beside the published ones with a verdict, run status and statistics.
 
 The statistics are :mod:`connectome_priors.stats`: per-factor Kruskal-Wallis + Mann-Whitney U/Holm, seed-paired
-comparisons of the variants that differ in one factor (Wilcoxon signed-rank/Holm, mean paired difference), and the
+comparisons of the variants that differ in one factor (exact sign-flip test/Holm, mean paired difference with a
+range-preserving bootstrap interval, a verdict), and the
 rank ANOVA with its estimability; full tables in ``csv/stats_*.csv``.
 """
 
@@ -16,7 +17,7 @@ import numpy as np
 from connectome_priors._atomic import atomic_path
 from connectome_priors.benchmarks._schema import GRAPH_METRICS, TASK_NAMES
 
-from ._format import fmt, fmt_ci, markdown_table, table_head, table_row
+from ._format import BEYOND_RANGE_NOTE, fmt, fmt_learned, fmt_mean, fmt_published, markdown_table, table_head, table_row
 from ._verdict import NOT_RUN, compare, verdict_text
 
 if TYPE_CHECKING:  # pandas and xarray load on first use
@@ -48,18 +49,24 @@ def comparison_table(summary: pd.DataFrame, published: pd.DataFrame | None, metr
         lines.append(f"\n#### {task} ({TASK_NAMES[task]})\n")
         columns: dict[str, Any] = {
             "variant": "variant",
-            "ours: mean [95% t-CI]": lambda r: fmt_ci(r["mean"], r["t_lo"], r["t_hi"]),
+            "ours: mean [95% bootstrap CI]": lambda r: fmt_mean(r["mean"], r["lo"], r["hi"], r["all_equal"], r["n_ok"]),
             "runs ok/n": lambda r: f"{int(r['n_ok'])}/{int(r['n'])}",
         }
         if published is not None:
-            columns["published: mean [95% CI]"] = lambda r: fmt_ci(r["pub_mean"], r["pub_lo"], r["pub_hi"])
-            columns["verdict"] = lambda r: verdict_text(r["verdict"])
+            columns["published: mean [95% t-CI, as published]"] = lambda r: fmt_published(
+                r["pub_mean"], r["pub_lo"], r["pub_hi"], r["pub_beyond_range"])
+            columns["verdict"] = lambda r: verdict_text(r["verdict"], pub_beyond_range=r["pub_beyond_range"])
         if metric == "Accuracy":
             t = test[test["task"] == task].set_index("variant")
             columns["test accuracy (ours)"] = lambda r, t=t: (
-                fmt_ci(*(t.loc[r["variant"], k] for k in ("mean", "t_lo", "t_hi"))) if r["variant"] in t.index
-                else "–")
+                fmt_mean(*(t.loc[r["variant"], k] for k in ("mean", "lo", "hi", "all_equal", "n_ok")))
+                if r["variant"] in t.index else "–")
+            columns["learned (test ≥ threshold): k/n [Wilson]"] = lambda r, t=t: (
+                fmt_learned(*(t.loc[r["variant"], k] for k in ("learned", "n", "learn_lo", "learn_hi")))
+                if r["variant"] in t.index else "–")
         lines += markdown_table(rows, columns)
+    if published is not None and comp["pub_beyond_range"].any():
+        lines.append(f"\n{BEYOND_RANGE_NOTE}")
     return lines
 
 
@@ -104,8 +111,9 @@ def statistics_section(df: pd.DataFrame, out_dir: Path, reference_compat: bool) 
         with atomic_path(csv_dir / "stats_paired.csv") as tmp:
             paired.to_csv(tmp, index=False)
         lines.append("\n### Seed-paired comparisons of variants differing in one factor (Accuracy)\n")
-        lines.append("Per seed the difference a - b; Wilcoxon signed-rank, Holm-corrected per (task, metric); "
-                     "mean paired difference with its 95% t-interval.\n")
+        lines.append("Per seed the difference a - b; exact sign-flip test, Holm-corrected per (task, metric); "
+                     "mean paired difference with its 95% bootstrap interval (inside the range the differences "
+                     "can take); min_p_holm the smallest Holm p these seeds could give.\n")
         lines += markdown_table(paired[paired["metric"] == "Accuracy"].drop(columns="metric"), max_rows=MAX_ROWS)
     except Exception as exc:  # noqa: BLE001
         lines.append(f"\n_paired comparisons not computed: {type(exc).__name__}: {exc}_")

@@ -7,7 +7,8 @@ and ``docs/reproduction.md``) classifies a cell with :func:`classify`, builds it
 * ``inside``: our mean lies inside the published 95 % CI;
 * ``no-memory``: outside, but accuracy of both within 0.02 of the no-memory level of the task (neither network
   learned to remember; the level depends on the drawn labels);
-* ``overlap``: outside, but our 95 % t-CI and the published CI overlap;
+* ``overlap``: outside, but our 95 % interval (percentile bootstrap, inside the metric's range) and the published
+  CI overlap;
 * ``outside``: outside, and the CIs do not overlap;
 * ``identical-same`` / ``identical-differ``: the published runs were all identical (no CI, a collapsed variant)
   and our mean is / is not within 0.01 of that value;
@@ -17,6 +18,11 @@ and ``docs/reproduction.md``) classifies a cell with :func:`classify`, builds it
 * ``no-published``: nothing published for the cell;
 
 and ``not-run`` for a cell of the comparison without runs of ours.
+
+The published intervals are the paper's Student-t intervals over 20 runs, quoted as published. Of bimodal accuracies
+(a run learns or stays at chance) such an interval can leave the metric's possible range (``0.948 [0.878, 1.018]``);
+``pub_beyond_range`` marks those cells and every table prints them with :data:`BEYOND_RANGE_MARK`
+(:data:`BEYOND_RANGE_NOTE`): a verdict against such an interval is weaker than it reads.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from connectome_priors.benchmarks._schema import GRAPH_METRICS, NO_MEMORY_ACCURACY, TASKS
 from connectome_priors.benchmarks._variants import variant_names
 
-from ._format import fmt
+from ._format import BEYOND_RANGE_MARK, BEYOND_RANGE_NOTE, fmt
 
 if TYPE_CHECKING:  # pandas loads on first use
     import pandas as pd
@@ -51,8 +57,11 @@ NOT_RUN = "not-run"
 COUNTED = ("inside", "overlap", "outside", "no-memory")  # the four counts the reproduction reports
 NO_MEMORY_MARGIN = 0.02  # |mean - no-memory level| below this: at the no-memory level
 IDENTICAL_MARGIN = 0.01  # |mean - published value| below this: "the same" as an all-identical published cell
-COMPARISON_COLUMNS = ("metric", "task", "variant", "n", "n_ok", "mean", "t_lo", "t_hi", "boot_lo", "boot_hi",
-                      "pub_mean", "pub_lo", "pub_hi", "verdict", "nan_acc")
+COMPARISON_COLUMNS = ("metric", "task", "variant", "n", "n_ok", "mean", "lo", "hi", "all_equal", "pub_mean",
+                      "pub_lo", "pub_hi", "pub_beyond_range", "verdict", "nan_acc")
+__all__ = ["BEYOND_RANGE_MARK", "BEYOND_RANGE_NOTE", "CATEGORIES", "CATEGORY_TEXT", "COMPARISON_COLUMNS", "COUNTED",
+           "NOT_RUN", "PUBLISHED_ARM", "VERDICT_NOTES", "classify", "compare", "counts", "counts_line",
+           "other_count", "verdict_text"]
 
 VERDICT_NOTES = f"""How to read the verdicts:
 
@@ -76,7 +85,7 @@ def classify(ours: Mapping[str, Any], pub: Mapping[str, Any] | None, *, task: st
     """The category of our cell against the published one (see the module docstring).
 
     Args:
-        ours: our cell: ``mean, t_lo, t_hi, n, n_ok`` (a row of :func:`connectome_priors.stats.summarize_runs`).
+        ours: our cell: ``mean, lo, hi, n, n_ok`` (a row of :func:`connectome_priors.stats.summarize_runs`).
         pub: the published cell: ``mean, ci95_lo, ci95_hi`` (NaN bounds: every published run identical), or None.
         task: the task (its no-memory level applies to ``Accuracy``).
         metric: the metric.
@@ -87,7 +96,7 @@ def classify(ours: Mapping[str, Any], pub: Mapping[str, Any] | None, *, task: st
     Example::
 
         >>> pub = {"mean": 0.90, "ci95_lo": 0.85, "ci95_hi": 0.95}
-        >>> ours = {"mean": 0.70, "t_lo": 0.50, "t_hi": 0.90, "n": 5, "n_ok": 5}
+        >>> ours = {"mean": 0.70, "lo": 0.50, "hi": 0.90, "n": 5, "n_ok": 5}
         >>> classify(ours, pub, task="Task1", metric="Accuracy"), classify(ours, None, task="Task1", metric="Accuracy")
         ('overlap', 'no-published')
     """
@@ -104,18 +113,19 @@ def classify(ours: Mapping[str, Any], pub: Mapping[str, Any] | None, *, task: st
     if (level is not None and abs(mean - level) < NO_MEMORY_MARGIN
             and abs(float(pub["mean"]) - level) < NO_MEMORY_MARGIN):
         return "no-memory"
-    our_lo, our_hi = _float(ours.get("t_lo")), _float(ours.get("t_hi"))
+    our_lo, our_hi = _float(ours.get("lo")), _float(ours.get("hi"))
     if math.isfinite(our_lo) and math.isfinite(our_hi) and our_lo <= hi and lo <= our_hi:
         return "overlap"
     return "outside"
 
 
-def verdict_text(category: str, nan_accuracy: float | None = None) -> str:
+def verdict_text(category: str, nan_accuracy: float | None = None, pub_beyond_range: bool = False) -> str:
     """A category in words, with the accuracy Keras reports for a NaN network when given.
 
     Args:
         category: one of :data:`CATEGORIES` or ``"not-run"``.
         nan_accuracy: mean share of class-0 labels of our runs that went NaN (None/NaN: not shown).
+        pub_beyond_range: the published interval leaves the metric's range (the verdict gets the mark).
 
     Returns:
         The text of a report's verdict column.
@@ -128,6 +138,8 @@ def verdict_text(category: str, nan_accuracy: float | None = None) -> str:
     text = CATEGORY_TEXT.get(category, "not run yet")
     if nan_accuracy is not None and math.isfinite(nan_accuracy):
         text += f"; NaN-network accuracy {fmt(nan_accuracy)}"
+    if pub_beyond_range:
+        text += f" {BEYOND_RANGE_MARK}"
     return text
 
 
@@ -155,7 +167,7 @@ def compare(summary: pd.DataFrame, published: pd.DataFrame | None, sign: str | N
 
         >>> import pandas as pd
         >>> ours = pd.DataFrame([dict(task="Task1", metric="Accuracy", variant="W", n=5, n_ok=5, mean=0.92,
-        ...                           t_lo=0.9, t_hi=0.94, boot_lo=0.9, boot_hi=0.94)])
+        ...                           lo=0.9, hi=0.94, all_equal=False)])
         >>> pub = pd.DataFrame([dict(sign_constraint="none", metric="Accuracy", task="Task1", variant="W",
         ...                          mean=0.9, ci95_lo=0.85, ci95_hi=0.95)])
         >>> compare(ours, pub, "free", metrics=["Accuracy"], tasks=["Task1"], variants=["W", "WD"]).verdict.tolist()
@@ -176,21 +188,44 @@ def compare(summary: pd.DataFrame, published: pd.DataFrame | None, sign: str | N
                 pub_cell = None if p is None or p.empty else {k: float(p.iloc[0][k]) for k in
                                                               ("mean", "ci95_lo", "ci95_hi")}
                 if s.empty:
-                    ours = dict(n=0, n_ok=0, mean=math.nan, t_lo=math.nan, t_hi=math.nan, boot_lo=math.nan,
-                                boot_hi=math.nan)
+                    ours = dict(n=0, n_ok=0, mean=math.nan, lo=math.nan, hi=math.nan, all_equal=False)
                     category = NOT_RUN
                 else:
                     ours = s.iloc[0].to_dict()
                     category = classify(ours, pub_cell, task=task, metric=metric)
                 rows.append(dict(metric=metric, task=task, variant=variant, n=int(ours["n"]), n_ok=int(ours["n_ok"]),
-                                 mean=ours["mean"], t_lo=ours["t_lo"], t_hi=ours["t_hi"], boot_lo=ours["boot_lo"],
-                                 boot_hi=ours["boot_hi"],
+                                 mean=ours["mean"], lo=ours["lo"], hi=ours["hi"], all_equal=bool(ours["all_equal"]),
                                  pub_mean=math.nan if pub_cell is None else pub_cell["mean"],
                                  pub_lo=math.nan if pub_cell is None else pub_cell["ci95_lo"],
-                                 pub_hi=math.nan if pub_cell is None else pub_cell["ci95_hi"], verdict=category,
+                                 pub_hi=math.nan if pub_cell is None else pub_cell["ci95_hi"],
+                                 pub_beyond_range=beyond_range(pub_cell, metric), verdict=category,
                                  nan_acc=(nan_accuracy or {}).get((task, variant), math.nan)
                                  if metric == "Accuracy" else math.nan))
     return pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
+
+
+def beyond_range(pub: Mapping[str, Any] | None, metric: str) -> bool:
+    """Whether a published interval leaves the metric's possible range (see the module docstring).
+
+    Args:
+        pub: the published cell (``ci95_lo``, ``ci95_hi``), or None.
+        metric: the metric.
+
+    Returns:
+        True when a finite bound lies outside :func:`connectome_priors.stats.metric_range`.
+
+    Example::
+
+        >>> beyond_range({"ci95_lo": 0.878, "ci95_hi": 1.018}, "Accuracy"), beyond_range(None, "Accuracy")
+        (True, False)
+    """
+    from connectome_priors.stats._intervals import metric_range
+
+    if pub is None:
+        return False
+    low, high = metric_range(metric)
+    bounds = [_float(pub.get("ci95_lo")), _float(pub.get("ci95_hi"))]
+    return any(math.isfinite(b) and not low <= b <= high for b in bounds)
 
 
 def counts(comparison: pd.DataFrame) -> dict[str, int]:

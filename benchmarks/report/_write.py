@@ -7,7 +7,7 @@ the report of an interrupted or extended ablation is always consistent with what
     <out>/csv/<Task>/<Metric>_raw.csv  the published layout: index ``simulation`` (= seed), one
                                        column per variant in canonical order (paper task numbering)
     <out>/csv/runs_tidy.csv            one row per (variant, task, seed, metric)
-    <out>/csv/summary.csv              per cell: runs, finite runs, mean, sd, 95% t- and bootstrap interval
+    <out>/csv/summary.csv              per cell: runs, finite runs, mean, sd, 95% bootstrap interval, learn rate
                                        (the summary of the committed evidence too)
     <out>/csv/stats_*.csv              the statistics (connectome_priors.stats): simple effects, seed-paired
                                        comparisons, rank ANOVA
@@ -45,9 +45,9 @@ from connectome_priors.benchmarks._variants import CONTROL_DESCRIPTIONS, variant
 
 from ._data import load_published, resolve_published, runs_to_dataset, summarize, tidy, write_raw_csvs
 from ._figures import plot_accuracy, plot_metrics
-from ._format import fmt_ci, table_head, table_row
+from ._format import fmt_mean, fmt_published, table_head, table_row
 from ._markdown import comparison_table, statistics_section, status_section
-from ._verdict import PUBLISHED_ARM, VERDICT_NOTES
+from ._verdict import PUBLISHED_ARM, VERDICT_NOTES, beyond_range
 
 
 def write_report(out_dir: str | os.PathLike, *, published: str | os.PathLike | None = None) -> Path:
@@ -169,7 +169,7 @@ def compare_reports(out_dirs: Sequence[str | os.PathLike], path: str | os.PathLi
                     metric: str = "Accuracy", published: str | os.PathLike | None = None) -> Path:
     """One markdown table per task: ``metric`` of every folder's variants side by side.
 
-    Each column is an ablation folder (labelled field/sign/mode), cells are mean [95% t-CI]
+    Each column is an ablation folder (labelled field/sign/mode), cells are mean [95% bootstrap CI]
     (runs ok/n); the published value of the matching arm is added per sign arm present.
 
     Args:
@@ -198,7 +198,8 @@ def compare_reports(out_dirs: Sequence[str | os.PathLike], path: str | os.PathLi
     variants = [v for v in order if any(v in set(s["variant"]) for s in summaries)]
     tasks = [t for t in TASKS if any(t in set(s["task"]) for s in summaries)]
     lines = [f"# {metric}: ablations side by side\n",
-             "Cells: mean [95% t-interval] (finite runs / runs). Folders: "
+             "Cells: mean [95% percentile-bootstrap interval] (finite runs / runs); published: the paper's mean "
+             "[95% t-interval], as published († where it leaves the metric's range). Folders: "
              + "; ".join(f"`{c}` = {d}" for c, d in zip(columns, out_dirs)) + "."]
     for task in tasks:
         lines += [f"\n## {task} ({TASK_NAMES[task]})\n",
@@ -208,11 +209,13 @@ def compare_reports(out_dirs: Sequence[str | os.PathLike], path: str | os.PathLi
             for s in summaries:
                 r = s[(s["variant"] == v) & (s["task"] == task) & (s["metric"] == metric)]
                 cells.append("–" if r.empty else
-                             f"{fmt_ci(r.iloc[0]['mean'], r.iloc[0]['t_lo'], r.iloc[0]['t_hi'])} "
+                             f"{fmt_mean(*(r.iloc[0][k] for k in ('mean', 'lo', 'hi', 'all_equal', 'n_ok')))} "
                              f"({int(r.iloc[0]['n_ok'])}/{int(r.iloc[0]['n'])})")
             for p in pubs.values():
                 r = p[(p["variant"] == v) & (p["task"] == task) & (p["metric"] == metric)]
-                cells.append("–" if r.empty else fmt_ci(*(float(r.iloc[0][k]) for k in ("mean", "ci95_lo", "ci95_hi"))))
+                cells.append("–" if r.empty else fmt_published(
+                    *(float(r.iloc[0][k]) for k in ("mean", "ci95_lo", "ci95_hi")),
+                    beyond_range(r.iloc[0].to_dict(), metric)))
             lines.append(table_row(cells))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

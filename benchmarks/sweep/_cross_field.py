@@ -5,7 +5,7 @@ Reads every run of a sweep folder (:func:`connectome_priors.benchmarks.sweep._pl
 
 * ``cross_field_runs.csv`` -- that table;
 * ``cross_field_summary.csv`` -- per field, sign, variant, task and metric: mean with its 95%
-  t-interval and percentile bootstrap interval (:func:`connectome_priors.stats.summarize`);
+  percentile bootstrap interval inside the metric's range (:func:`connectome_priors.stats.summarize_runs`);
 * ``cross_field_trends.csv`` -- per sign, variant, task and metric: Spearman's rank correlation
   of the per-field means with N and with area (does a prior help more in bigger fields?);
 * ``cross_field_prior_effect.csv`` -- per field, task and metric: the functional prior's effect
@@ -100,17 +100,17 @@ def tidy_runs(runs: Sequence[Mapping[str, Any]], geometry: Mapping[str, Mapping[
 
 
 def summarize_fields(df, *, n_resamples: int = 2000):
-    """:func:`connectome_priors.stats.summarize` per field and sign arm: mean, t-interval and percentile
-    bootstrap interval over seeds (``n_resamples`` bootstrap draws; fewer than the ablation's
-    10,000 because a sweep has one table per field)."""
+    """:func:`connectome_priors.stats.summarize_runs` per field and sign arm: runs, mean and percentile bootstrap
+    interval over seeds inside the metric's range (``n_resamples`` bootstrap draws; fewer than the ablation's
+    10,000 because a sweep has one table per field), learn rates of the held-out accuracy."""
     import pandas as pd
 
-    from connectome_priors.stats import summarize
+    from connectome_priors.stats import summarize_runs
 
     keys = ["field", "n_neurons", "area_um2", "sign"]
     parts = []
     for k, sub in df.groupby(keys, sort=True):
-        s = summarize(sub[["variant", "task", "seed", "metric", "value"]].astype({"variant": str}),
+        s = summarize_runs(sub[["variant", "task", "seed", "metric", "value"]].astype({"variant": str}),
                       n_resamples=n_resamples)
         parts.append(s.assign(**dict(zip(keys, k)))[keys + list(s.columns)])
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
@@ -201,7 +201,7 @@ def _plot(summary, metrics: Sequence[str], x: str, path: Path, title: str) -> No
             sub = summary[(summary.metric == metric) & (summary.task == task) & (summary.sign == sign)]
             for variant, g in sub.groupby("variant", sort=True, observed=True):
                 g = g.sort_values(x)
-                err = np.vstack([g["mean"] - g["t_lo"], g["t_hi"] - g["mean"]])
+                err = np.vstack([g["mean"] - g["lo"], g["hi"] - g["mean"]])
                 err = np.where(np.isfinite(err), err, 0.0)
                 ax.errorbar(g[x], g["mean"], yerr=err, marker="o", ms=3, capsize=2, lw=1, label=variant)
             ax.set_title(f"{task} ({sign})", fontsize=9)
@@ -212,7 +212,7 @@ def _plot(summary, metrics: Sequence[str], x: str, path: Path, title: str) -> No
             ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
             ax.set_xticks(sorted(summary[x].unique()) if summary[x].nunique() <= 8 else ax.get_xticks())
             if metric.endswith("Accuracy"):
-                ax.set_ylim(-0.02, 1.02)  # a t-interval of few seeds may leave [0, 1]
+                ax.set_ylim(-0.02, 1.02)
             ax.set_ylabel(metric, fontsize=9)
             if i == len(rows) - 1:
                 ax.set_xlabel({"n_neurons": "neurons in field (N)", "area_um2": "field area (µm², x-z hull)"}[x])

@@ -18,9 +18,12 @@ controls included, is :class:`Variant`):
 What is computed (the paper's supplementary analysis, ``StatisticalAnalysis/`` of the reference repository):
 
 * :func:`summarize`: per task, metric and variant, the mean with a 95 % t-interval
-  ``x̄ ± t_{0.975, n-1} s / √n`` and a percentile bootstrap interval (``scipy.stats.bootstrap``, seeded);
-  :func:`summarize_runs` the same with the runs that gave no value counted (``n`` runs, ``n_ok`` finite), the
-  summary every report of the project shows; :func:`mean_interval` the mean and t-interval of one sample.
+  ``x̄ ± t_{0.975, n-1} s / √n`` and a percentile bootstrap interval (``scipy.stats.bootstrap``, seeded): the
+  paper's layout, for comparison with its tables only (a t-interval of a bounded, bimodal outcome can leave the
+  metric's range); :func:`mean_interval` the mean and t-interval of one sample.
+* :func:`summarize_runs`: the summary every report of the project shows: the mean with a percentile bootstrap
+  interval kept inside the metric's range (:data:`METRIC_RANGES`, :func:`metric_range`), the runs that gave no
+  value counted (``n`` runs, ``n_ok`` finite), and for accuracies the learn rate with its Wilson interval.
 * :func:`simple_effects`: per task, metric and *focus* factor, hold the other two factors fixed (*context*) and
   compare the levels of the focus factor: Kruskal-Wallis over the levels (contexts with >= 2 levels), Mann-Whitney U
   (two-sided) for every pair of levels where the context has two levels or the Kruskal-Wallis p < ``alpha``, Holm
@@ -28,17 +31,29 @@ What is computed (the paper's supplementary analysis, ``StatisticalAnalysis/`` o
   ``simple_effects_{KW_omnibus, MWU_pairs_holm, group_medians_means}.csv`` (with ``none`` where the paper prints
   ``nan``; :func:`to_paper_layout` converts).
 * :func:`paired_comparisons`: per task, metric and pair of variants, the seed-paired differences (variants of one
-  seed share that seed's data): Wilcoxon signed-rank test, Holm over the pairs of a (task, metric), and the mean
-  paired difference with its t-interval; :func:`one_factor_pairs` lists the pairs that differ in one factor.
+  seed share that seed's data): the exact sign-flip test, Holm over the pairs of a (task, metric), the mean
+  paired difference with a range-preserving bootstrap interval, and a verdict (equivalence only within
+  :data:`EQUIVALENCE_MARGINS`); :func:`one_factor_pairs` lists the pairs that differ in one factor.
 * :func:`rank_anova`: type-II ANOVA of the globally ranked values on ``C(w) * C(d) * C(c)``. Only 11 of the
   3 x 3 x 3 = 27 cells exist, so most interaction terms are aliased; :func:`anova_estimability` reads that off the
   design matrix ranks and :func:`estimability_statement` says it in words. ``reference_compat=True`` reproduces the
   paper's call (``statsmodels`` ``anova_lm(typ=2)``, which silently drops the rows whose ``d``/``c`` level is missing
   and reports sums of squares for aliased terms, some negative).
 
+For per-seed outcomes that are bimodal and bounded (a run learns its task or stays at the no-memory level, so a
+t-interval of accuracy can leave ``[0, 1]``), ``_bimodal`` gives: :func:`learned` (held-out accuracy at or above
+:data:`LEARN_THRESHOLDS`, midway between the no-memory level and solved) and :func:`learn_rate` (``k / n`` with a
+Wilson or Clopper-Pearson interval); the exact seed-paired tests :func:`mcnemar_exact` (learned flags) and
+:func:`sign_flip_test` (mean difference, all ``2^m`` sign flips), each with ``min_p``, the smallest p its seeds can
+give, and :func:`untestable` (which tests of a Holm family no outcome can make significant); range-preserving
+percentile-bootstrap intervals :func:`bounded_mean_interval` and :func:`paired_difference_interval`;
+:func:`equivalence` and :func:`verdict` with its fixed vocabulary :data:`VERDICTS` ("no difference shown", never
+"no difference"); and the learning-speed measures :func:`steps_to_criterion` (censored when never reached) and
+:func:`curve_auc`.
+
 Each idea has its own private module (``_variants``: the variant grammar, :class:`Variant`; ``_design``: the input
 and the W/D/C factors; ``_intervals``; ``_rank_tests``: Holm and the rank tests; ``_simple_effects``; ``_paired``;
-``_anova``); this module is their one public home.
+``_bimodal``; ``_anova``); this module is their one public home.
 
 Example::
 
@@ -55,18 +70,54 @@ Example::
 from __future__ import annotations
 
 from ._anova import RankAnova, anova_estimability, estimability_statement, rank_anova
+from ._bimodal import (
+    LEARN_THRESHOLDS,
+    VERDICTS,
+    BoundedMean,
+    Criterion,
+    LearnRate,
+    McNemarResult,
+    SignFlipResult,
+    bounded_mean_interval,
+    curve_auc,
+    equivalence,
+    learn_rate,
+    learned,
+    mcnemar_exact,
+    paired_difference_interval,
+    sign_flip_test,
+    steps_to_criterion,
+    untestable,
+    verdict,
+)
 from ._design import FACTOR_LEVELS, FACTORS, REQUIRED_COLUMNS, parse_variant
-from ._intervals import RUN_SUMMARY_COLUMNS, SUMMARY_COLUMNS, mean_interval, summarize, summarize_runs, t_interval
-from ._paired import PAIRED_COLUMNS, one_factor_pairs, paired_comparisons
+from ._intervals import (
+    METRIC_RANGES,
+    RUN_SUMMARY_COLUMNS,
+    SUMMARY_COLUMNS,
+    mean_interval,
+    metric_range,
+    summarize,
+    summarize_runs,
+    t_interval,
+)
+from ._paired import EQUIVALENCE_MARGINS, PAIRED_COLUMNS, one_factor_pairs, paired_comparisons
 from ._rank_tests import holm
 from ._simple_effects import ONLY_LEVEL, PAPER_METRIC_NAMES, simple_effects, to_paper_layout
 from ._variants import CANONICAL_VARIANTS, CONTROL_VARIANTS, NONE_LEVEL, Variant
 
 __all__ = [
+    "BoundedMean",
     "CANONICAL_VARIANTS",
     "CONTROL_VARIANTS",
+    "Criterion",
+    "EQUIVALENCE_MARGINS",
     "FACTORS",
     "FACTOR_LEVELS",
+    "LEARN_THRESHOLDS",
+    "LearnRate",
+    "METRIC_RANGES",
+    "McNemarResult",
     "NONE_LEVEL",
     "ONLY_LEVEL",
     "PAIRED_COLUMNS",
@@ -75,18 +126,32 @@ __all__ = [
     "RUN_SUMMARY_COLUMNS",
     "RankAnova",
     "SUMMARY_COLUMNS",
+    "SignFlipResult",
+    "VERDICTS",
     "Variant",
     "anova_estimability",
+    "bounded_mean_interval",
+    "curve_auc",
+    "equivalence",
     "estimability_statement",
     "holm",
+    "learn_rate",
+    "learned",
+    "mcnemar_exact",
     "mean_interval",
+    "metric_range",
     "one_factor_pairs",
     "paired_comparisons",
+    "paired_difference_interval",
     "parse_variant",
     "rank_anova",
+    "sign_flip_test",
     "simple_effects",
+    "steps_to_criterion",
     "summarize",
     "summarize_runs",
     "t_interval",
     "to_paper_layout",
+    "untestable",
+    "verdict",
 ]

@@ -1,13 +1,19 @@
-"""Seed-paired comparisons of variants: Wilcoxon signed-rank with Holm, and the mean paired difference.
+"""Seed-paired comparisons of variants: exact sign-flip tests with Holm, range-preserving intervals, and verdicts.
 
 In the ablation, the variants of one seed share that seed's data (training trials and, under the default protocol,
 the permutation of ``W!``), so two variants are compared *within* seeds: for a pair ``(a, b)`` and the seeds ``s``
 where both have a finite value, ``d_s = x_{a,s} - x_{b,s}``, and
 
-* ``mean_diff = d̄`` with the t-interval ``d̄ ± t_{(1+confidence)/2, n-1} s_d / √n`` (``scipy.stats.ttest_rel``'s);
-* the two-sided Wilcoxon signed-rank test of ``d`` (``scipy.stats.wilcoxon``, zero differences dropped; the exact
-  null distribution for small samples without ties, as scipy chooses), ``W`` the smaller rank sum;
-* Holm's correction over all pairs of one (task, metric) family.
+* ``mean_diff = d̄`` with the percentile bootstrap interval of the paired mean difference
+  (:func:`~connectome_priors.stats.paired_difference_interval`; inside the range the metric's differences can take);
+* the exact two-sided sign-flip permutation test of ``d̄`` (:func:`~connectome_priors.stats.sign_flip_test`: all
+  ``2^m`` sign patterns of the ``m`` nonzero differences; zero differences carry no sign and are not dropped from
+  ``d̄``) -- exact also with ties and zeros, where the Wilcoxon signed-rank test falls back to a normal
+  approximation, and its smallest attainable p ``2 / 2^m``;
+* Holm's correction over all pairs of one (task, metric) family, and a verdict from
+  :data:`~connectome_priors.stats.VERDICTS`: ``a > b``, ``a < b``, "equivalent within ±margin" (only for a metric
+  with a stated margin, :data:`EQUIVALENCE_MARGINS`, and an interval inside it), "untestable with n seeds" (no
+  outcome of these seeds could reach ``alpha`` after Holm) or "no difference shown (p = ...)".
 
 A paired test is more powerful than the unpaired Mann-Whitney U of :func:`simple_effects` when the seeds'
 outcomes are correlated across variants (a hard data draw is hard for every variant).
@@ -17,20 +23,22 @@ from __future__ import annotations
 
 import itertools
 import math
-import warnings
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from ._bimodal import paired_difference_interval, sign_flip_test, verdict
 from ._design import FACTORS, check_frame, is_factorial, parse_variant, variant_order
-from ._intervals import mean_interval
+from ._intervals import metric_range
 from ._rank_tests import holm
 
+#: Equivalence margins (in the metric's units) of the metrics for which equivalence may be claimed: 0.05 accuracy
+#: (five trials in a hundred). Other metrics get no equivalence verdict.
+EQUIVALENCE_MARGINS: dict[str, float] = dict.fromkeys(("Accuracy", "Validation_Accuracy", "Test_Accuracy"), 0.05)
 PAIRED_COLUMNS: tuple[str, ...] = (
-    "task", "metric", "a", "b", "n", "mean_a", "mean_b", "mean_diff", "diff_lo", "diff_hi",
-    "W", "p_raw", "p_adj_holm", "sig", "note",
+    "task", "metric", "a", "b", "n", "m", "mean_a", "mean_b", "mean_diff", "diff_lo", "diff_hi", "all_equal",
+    "p_raw", "p_adj_holm", "min_p_holm", "verdict", "note",
 )
 
 
@@ -58,19 +66,6 @@ def one_factor_pairs(variants: Iterable[str]) -> list[tuple[str, str]]:
             if sum(levels[a][f] != levels[b][f] for f in FACTORS) == 1]
 
 
-def _wilcoxon(d: np.ndarray) -> tuple[float, float, str]:
-    if d.size == 0:
-        return math.nan, math.nan, "no seed with a finite value in both variants"
-    if np.all(d == 0):
-        return math.nan, math.nan, "all paired differences are zero: Wilcoxon undefined"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # scipy warns on small samples; n is in the table
-        # the method named, not scipy's version-dependent default: exact without ties at zero (n <= 50)
-        method = "exact" if d.size <= 50 and not np.any(d == 0) else "approx"
-        result = stats.wilcoxon(d, alternative="two-sided", method=method)
-    return float(result.statistic), float(result.pvalue), ""
-
-
 def paired_comparisons(
     df: pd.DataFrame,
     pairs: Sequence[tuple[str, str]] | None = None,
@@ -82,24 +77,24 @@ def paired_comparisons(
 
     ``pairs``: ``(a, b)`` variant names (``mean_diff`` is ``a - b``); default every pair of the variants present,
     in canonical order. Pairs whose variants are absent from a (task, metric) are skipped. Returns the columns
-    ``task, metric, a, b, n, mean_a, mean_b, mean_diff, diff_lo, diff_hi, W, p_raw, p_adj_holm, sig, note``:
-    ``n`` paired seeds, ``mean_a``/``mean_b`` over those seeds, ``[diff_lo, diff_hi]`` the t-interval of the mean
-    difference (NaN for ``n < 2``; ``[d̄, d̄]`` when all differences are equal), ``W``/``p_raw`` the Wilcoxon
-    signed-rank test, ``p_adj_holm`` Holm over the family, ``sig`` ``"YES"`` when ``p_adj_holm < alpha``.
+    :data:`PAIRED_COLUMNS`: ``n`` paired seeds, ``m`` of them with a nonzero difference, ``mean_a``/``mean_b`` over
+    those seeds, ``[diff_lo, diff_hi]`` the bootstrap interval of the mean difference (NaN for ``n < 2``;
+    ``all_equal`` when every seed gives the same difference), ``p_raw`` the exact sign-flip p, ``p_adj_holm`` Holm
+    over the family, ``min_p_holm`` the smallest Holm-adjusted p these seeds could give, and ``verdict``.
     A variant with two values for one (task, seed, metric) is an error.
 
     Args:
         df: tidy frame (``variant, task, seed, metric, value``).
         pairs: the ``(a, b)`` pairs to compare (default: every pair present).
-        confidence: coverage of the t-interval, in (0, 1).
-        alpha: the level of ``sig``.
+        confidence: coverage of the interval, in (0, 1).
+        alpha: the significance level of the verdicts.
 
     Returns:
         One row per (task, metric, pair present), columns :data:`PAIRED_COLUMNS`.
 
     Raises:
-        ValueError: ``confidence`` outside (0, 1), a variant with several values for one (task, seed, metric), or a
-            required column missing.
+        ValueError: ``confidence`` outside (0, 1), a variant with several values for one (task, seed, metric), a value
+            outside its metric's range, or a required column missing.
         TypeError: ``df`` is not a DataFrame.
 
     Example::
@@ -108,11 +103,11 @@ def paired_comparisons(
         >>> from connectome_priors.stats import paired_comparisons
         >>> rng = np.random.default_rng(0)
         >>> hard = rng.normal(0, 1, 12)   # per-seed difficulty, shared by both variants
-        >>> rows = [dict(variant=v, task="Task1", seed=s, metric="Accuracy", value=hard[s] + shift)
+        >>> rows = [dict(variant=v, task="Task1", seed=s, metric="Loss", value=2 + hard[s] + shift)
         ...         for v, shift in (("W*D*C", 0.3), ("WD*C", 0.0)) for s in range(12)]
         >>> row = paired_comparisons(pd.DataFrame(rows)).iloc[0]
-        >>> row.a, row.b, round(float(row.mean_diff), 3), row.sig
-        ('W*D*C', 'WD*C', 0.3, 'YES')
+        >>> row.a, row.b, round(float(row.mean_diff), 3), row.p_raw == 2 / 2**12, row.verdict
+        ('W*D*C', 'WD*C', 0.3, True, 'W*D*C > WD*C')
     """
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1); got {confidence}")
@@ -126,6 +121,7 @@ def paired_comparisons(
     for (task, metric), block in data.groupby(["task", "metric"], sort=True):
         wide = block.pivot(index="seed", columns="variant", values="value")
         family = pairs if pairs is not None else list(itertools.combinations(variant_order(block["variant"]), 2))
+        low, high = metric_range(str(metric))
         start = len(rows)
         for a, b in family:
             if a not in wide.columns or b not in wide.columns:
@@ -133,14 +129,26 @@ def paired_comparisons(
             both = wide[[a, b]].to_numpy(float)
             both = both[np.isfinite(both).all(axis=1)]
             d = both[:, 0] - both[:, 1]
-            mean_diff, diff_lo, diff_hi = mean_interval(d, confidence)
-            W, p, note = _wilcoxon(d)
-            rows.append(dict(task=task, metric=metric, a=a, b=b, n=int(d.size),
+            interval = paired_difference_interval(both[:, 0], both[:, 1], low, high, confidence)
+            test = sign_flip_test(d) if d.size else None
+            note = ("no seed with a finite value in both variants" if d.size == 0 else
+                    "all paired differences are zero" if not np.any(d) else
+                    "" if test.method.startswith("exact") else test.method)
+            rows.append(dict(task=task, metric=metric, a=a, b=b, n=int(d.size), m=int(np.count_nonzero(d)),
                              mean_a=float(both[:, 0].mean()) if d.size else math.nan,
                              mean_b=float(both[:, 1].mean()) if d.size else math.nan,
-                             mean_diff=mean_diff, diff_lo=diff_lo, diff_hi=diff_hi, W=W, p_raw=p, note=note))
+                             mean_diff=interval.mean, diff_lo=interval.lo, diff_hi=interval.hi,
+                             all_equal=bool(interval.all_equal), p_raw=test.p if test else math.nan,
+                             min_p=test.min_p if test else 1.0, note=note))
         family_rows = rows[start:]
-        for row, p_adj in zip(family_rows, holm(r["p_raw"] for r in family_rows)):
-            row["p_adj_holm"] = float(p_adj)
-            row["sig"] = "YES" if p_adj < alpha else "no"
+        if not family_rows:
+            continue
+        p_adj = holm([r["p_raw"] if math.isfinite(r["p_raw"]) else 1.0 for r in family_rows])
+        min_adj = holm([r.pop("min_p") for r in family_rows])
+        margin = EQUIVALENCE_MARGINS.get(str(metric))
+        for row, p, mp in zip(family_rows, p_adj, min_adj):
+            row["p_adj_holm"], row["min_p_holm"] = float(p), float(mp)
+            shown = (row["diff_lo"], row["diff_hi"]) if margin else (math.nan, math.nan)  # no margin: no equivalence
+            row["verdict"] = verdict(float(p), float(mp), shown, margin or 1.0, difference=row["mean_diff"],
+                                     n=row["n"], alpha=alpha, all_equal=row["all_equal"], a=row["a"], b=row["b"])
     return pd.DataFrame(rows, columns=list(PAIRED_COLUMNS))

@@ -12,7 +12,8 @@ JAX-free; reads stored runs (the run store's records). Per variant (held-out tes
 Per comparison ``a`` vs ``b`` (seed-paired: every variant of a seed sees the same trials), two families, each
 Holm-corrected over its comparisons:
 
-* learned status: exact McNemar test; interval of the paired difference of the learned flags;
+* learned status: exact McNemar test; Newcombe's paired score interval of the learn-rate difference
+  (:func:`connectome_priors.stats.learn_rate_difference`: it keeps a width when every seed agrees);
 * learning speed: exact sign-flip test of the paired AUC difference, with its paired bootstrap interval;
 
 and one verdict each from :data:`connectome_priors.stats.VERDICTS`: ``a > b``, ``a < b``, "equivalent within
@@ -43,6 +44,7 @@ from connectome_priors.stats import (
     curve_auc,
     holm,
     learn_rate,
+    learn_rate_difference,
     learned,
     mcnemar_exact,
     paired_difference_interval,
@@ -138,10 +140,15 @@ def _compare(a_runs: Mapping[int, Mapping[str, Any]], b_runs: Mapping[int, Mappi
         "seeds": seeds, "n": len(seeds),
         "learned": {"a_only": mc.a_only if mc else 0, "b_only": mc.b_only if mc else 0,
                     "p": mc.p if mc else math.nan, "min_p": mc.min_p if mc else 1.0,
-                    "diff": _paired(la.astype(float), lb.astype(float))},
+                    "diff": _learned_diff(la, lb)},
         "speed": {"n": len(auc_pairs), "p": flip.p if flip else math.nan, "min_p": flip.min_p if flip else 1.0,
                   "method": flip.method if flip else "", "diff": _paired(au, bu)},
     }
+
+
+def _learned_diff(la: np.ndarray, lb: np.ndarray) -> dict[str, Any]:
+    r = learn_rate_difference(la, lb)
+    return {"mean": r.mean, "lo": r.lo, "hi": r.hi, "n": r.n, "all_equal": r.all_equal}
 
 
 def _paired(a: np.ndarray, b: np.ndarray) -> dict[str, Any]:

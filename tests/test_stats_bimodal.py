@@ -402,3 +402,32 @@ def test_stats_still_imports_without_jax():
     code = ("import sys; sys.modules['jax'] = None; import connectome_priors.stats._bimodal as m; "
             "import connectome_priors.stats as s; assert s.sign_flip_test is m.sign_flip_test")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ---------------------------------------------------------------------------------------- learn-rate difference
+
+
+def test_learn_rate_difference_covers_the_true_difference_of_correlated_pairs():
+    rng = np.random.default_rng(11)
+    for n, p_both, p_a_only, p_b_only in ((20, 0.6, 0.2, 0.05), (30, 0.85, 0.05, 0.05), (12, 0.3, 0.4, 0.1)):
+        probs = [p_both, p_a_only, p_b_only, 1 - p_both - p_a_only - p_b_only]
+        truth = p_a_only - p_b_only
+        hits = 0
+        for _ in range(2000):
+            cell = rng.choice(4, size=n, p=probs)
+            r = st.learn_rate_difference(np.isin(cell, (0, 1)), np.isin(cell, (0, 2)))
+            assert -1.0 <= r.lo <= r.mean <= r.hi <= 1.0
+            hits += r.lo <= truth <= r.hi
+        assert 0.92 <= hits / 2000 <= 0.995  # Newcombe's score interval: close to nominal, not liberal
+
+
+def test_learn_rate_difference_keeps_a_width_when_every_seed_agrees():
+    for n in (10, 20, 40):
+        r = st.learn_rate_difference(np.ones(n, bool), np.ones(n, bool))
+        wilson = st.learn_rate(n, n)
+        assert r.mean == 0.0 and r.lo == pytest.approx(wilson.lo - 1) and r.hi == pytest.approx(1 - wilson.lo)
+    # 20 seeds cannot show equivalence within ±0.10, 40 can
+    r20, r40 = st.learn_rate_difference([1] * 20, [1] * 20), st.learn_rate_difference([1] * 40, [1] * 40)
+    assert not st.equivalence(r20.lo, r20.hi, 0.10) and st.equivalence(r40.lo, r40.hi, 0.10)
+    with pytest.raises(ValueError, match="one flag per seed"):
+        st.learn_rate_difference([1, 0], [1])

@@ -6,6 +6,7 @@ Subcommands::
     python -m connectome_priors evidence rebuild [docs/results] [--doc docs/reproduction.md]
     python -m connectome_priors evidence check [docs/results] [--doc docs/reproduction.md]
     python -m connectome_priors evidence import docs/results/compat-free STORE
+    python -m connectome_priors evidence initial --arm compat-free [--results docs/results]
 
 * ``export``: the finished runs of a run store -> ``<results>/<arm>/records.jsonl`` + ``config.json``
   (:mod:`._records`); with ``--published`` (or when ``<results>/published/`` is missing and the paper's folder is
@@ -19,6 +20,8 @@ Subcommands::
   the installed matplotlib is the one that drew them; otherwise they are reported as not comparable).
 * ``import``: records -> a run store (JSONs, no weights) that ``python -m connectome_priors ablation --out STORE``
   resumes.
+* ``initial``: the graph metrics of the arm's starting matrices -> ``<results>/<arm>/initial.csv`` (:mod:`._initial`;
+  needs JAX and the field; an input of ``rebuild``, like the records).
 
 This module is the command line only; ``rebuild`` and ``check`` are :mod:`._build`.
 """
@@ -72,6 +75,9 @@ def _parser() -> argparse.ArgumentParser:
     i = sub.add_parser("import", help="records -> a run store (resumable by 'ablation --out STORE')")
     i.add_argument("arm_folder", help="e.g. docs/results/compat-free")
     i.add_argument("store", help="run store folder to create or extend")
+    n = sub.add_parser("initial", help="graph metrics of the arm's starting matrices -> <results>/<arm>/initial.csv")
+    n.add_argument("--arm", required=True, action="append", choices=list(ARMS), help="the arm (repeatable)")
+    n.add_argument("--results", default=str(DEFAULT_RESULTS))
     return p
 
 
@@ -112,6 +118,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             hint = (ARMS[name].command().replace(f"--out runs/{name}", f"--out {args.store}") if name in ARMS
                     else f"the arm's ablation command with --out {args.store}")
             print(f"{n} runs written to {args.store}; resume with: {hint}")
+        elif args.command == "initial":
+            from ._initial import write_initial
+
+            for name in args.arm:
+                print(write_initial(get_arm(name), Path(args.results)))
     except RecordsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -309,9 +309,9 @@ def _outcome_claim(row: pd.Series, arm: str) -> str:
     learn = fmt_mean(row["learned_diff"], row["learned_lo"], row["learned_hi"], bool(row["learned_all_equal"]), n)
     text = (f"- {row['task']} ({TASK_LABELS[row['task']]}), `{row['a']}` vs `{row['b']}`: learned status "
             f"**{row['learned_verdict']}** (arm `{arm}`, {n} paired seeds; learned only by a / only by b: "
-            f"{int(row['a_only'])} / {int(row['b_only'])}; learn-rate difference {learn} [95% paired bootstrap "
-            f"CI]; exact McNemar, Holm over the pairs of this task: p = {fmt_p(row['p_mcnemar_holm'])}, smallest "
-            f"attainable {fmt_p(row['min_p_mcnemar_holm'])})")
+            f"{int(row['a_only'])} / {int(row['b_only'])}; learn-rate difference {learn} [95% "
+            f"Newcombe paired score CI]; exact McNemar, Holm over the pairs of this task: p = "
+            f"{fmt_p(row['p_mcnemar_holm'])}, smallest attainable {fmt_p(row['min_p_mcnemar_holm'])})")
     if int(row["auc_n"]):
         auc = fmt_mean(row["auc_diff"], row["auc_lo"], row["auc_hi"], bool(row["auc_all_equal"]),
                        int(row["auc_n"]))

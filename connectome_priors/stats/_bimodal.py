@@ -243,6 +243,63 @@ def mcnemar_exact(learned_a: ArrayLike, learned_b: ArrayLike) -> McNemarResult:
                          min_p=min(1.0, 2 * 0.5 ** a.size))
 
 
+def learn_rate_difference(
+    learned_a: ArrayLike, learned_b: ArrayLike, confidence: float = 0.95
+) -> BoundedMean:
+    """The seed-paired difference of two learn rates, ``p_A - p_B``, with Newcombe's hybrid score interval.
+
+    With ``n`` seeds and the 2 x 2 counts ``both`` (a), ``A only`` (b), ``B only`` (c), ``neither`` (d):
+    ``p_A = (a + b) / n``, ``p_B = (a + c) / n``, their Wilson intervals ``[l_A, u_A]``, ``[l_B, u_B]``, and the
+    phi correlation of the pairs ``φ = (ad - bc) / sqrt((a+b)(c+d)(a+c)(b+d))`` (0 when a margin is empty),
+
+    ``lo = D - sqrt((p_A - l_A)² - 2φ (p_A - l_A)(u_B - p_B) + (u_B - p_B)²)``,
+    ``hi = D + sqrt((p_B - l_B)² - 2φ (p_B - l_B)(u_A - p_A) + (u_A - p_A)²)``, ``D = p_A - p_B``
+
+    (Newcombe 1998, *Statistics in Medicine* 17:2269, method 10). Unlike a bootstrap of the flags it keeps a width
+    when every seed agrees (20 of 20 seeds learning with both variants gives about ±0.16), so it can carry an
+    equivalence claim only when the seeds are enough; it stays inside ``[-1, 1]``.
+
+    Args:
+        learned_a: one flag per seed for A.
+        learned_b: the flags of B for the same seeds.
+        confidence: the coverage, in (0, 1).
+
+    Returns:
+        :class:`BoundedMean` ``(mean=D, lo, hi, n, all_equal=False)``; NaN throughout for no seeds.
+
+    Raises:
+        ValueError: flags that are not booleans / 0-1, different lengths, or ``confidence`` outside (0, 1).
+
+    Example::
+
+        >>> from connectome_priors.stats import learn_rate_difference
+        >>> r = learn_rate_difference([True] * 20, [True] * 20)
+        >>> r.mean, round(r.lo, 3), round(r.hi, 3)
+        (0.0, -0.161, 0.161)
+        >>> r = learn_rate_difference([True] * 10, [False] * 10)
+        >>> r.mean, round(r.lo, 3), r.hi
+        (1.0, 0.608, 1.0)
+    """
+    fa, fb = _flags(learned_a, "learned_a"), _flags(learned_b, "learned_b")
+    if fa.size != fb.size:
+        raise ValueError(f"learned_a and learned_b need one flag per seed each; got {fa.size} and {fb.size}")
+    _check_confidence(confidence)
+    n = int(fa.size)
+    if n == 0:
+        return BoundedMean(mean=math.nan, lo=math.nan, hi=math.nan, n=0, all_equal=False)
+    a, b = int(np.sum(fa & fb)), int(np.sum(fa & ~fb))
+    c, d = int(np.sum(~fa & fb)), int(np.sum(~fa & ~fb))
+    pa, pb = (a + b) / n, (a + c) / n
+    la, ua = proportion_confint(a + b, n, alpha=1 - confidence, method="wilson")
+    lb, ub = proportion_confint(a + c, n, alpha=1 - confidence, method="wilson")
+    denominator = (a + b) * (c + d) * (a + c) * (b + d)
+    phi = (a * d - b * c) / math.sqrt(denominator) if denominator > 0 else 0.0
+    diff = pa - pb
+    lo = diff - math.sqrt(max((pa - la) ** 2 - 2 * phi * (pa - la) * (ub - pb) + (ub - pb) ** 2, 0.0))
+    hi = diff + math.sqrt(max((pb - lb) ** 2 - 2 * phi * (pb - lb) * (ua - pa) + (ua - pa) ** 2, 0.0))
+    return BoundedMean(mean=float(diff), lo=float(max(lo, -1.0)), hi=float(min(hi, 1.0)), n=n, all_equal=False)
+
+
 def _finite(x: ArrayLike, name: str) -> np.ndarray:
     arr = np.asarray(x, dtype=float).ravel()
     bad = ~np.isfinite(arr)

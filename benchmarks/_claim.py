@@ -294,7 +294,7 @@ def write_claim_report(out: str | os.PathLike, *, smoke: bool = False) -> Path:
               f"sign-flip test of the paired AUC difference; margin ±{margins['auc']:g}). \"untestable with n "
               "seeds\": even the most extreme outcome of these seeds could not reach p < 0.05 after Holm.\n",
               *table_head(["a vs b", "seeds", "learned: a only / b only", "learned: Holm p (smallest possible)",
-                           "learned: a − b [Newcombe 95% CI]", "learned: verdict", "AUC: a − b [bootstrap 95% CI]",
+                           "learned: a − b [Tango 95% CI]", "learned: verdict", "AUC: a − b [bootstrap 95% CI]",
                            "AUC: Holm p (smallest possible)", "AUC: verdict"])]
     for c in summary["comparisons"]:
         le, sp = c["learned"], c["speed"]

@@ -12,7 +12,7 @@ JAX-free; reads stored runs (the run store's records). Per variant (held-out tes
 Per comparison ``a`` vs ``b`` (seed-paired: every variant of a seed sees the same trials), two families, each
 Holm-corrected over its comparisons:
 
-* learned status: exact McNemar test; Newcombe's paired score interval of the learn-rate difference
+* learned status: exact McNemar test; Tango's paired score interval of the learn-rate difference
   (:func:`connectome_priors.stats.learn_rate_difference`: it keeps a width when every seed agrees);
 * learning speed: exact sign-flip test of the paired AUC difference, with its paired bootstrap interval;
 

@@ -59,7 +59,7 @@ def test_holm_over_the_family_and_untestable_with_few_seeds():
 @pytest.mark.parametrize("n, verdict", [(10, "no difference shown (p = 1)"), (40, "equivalent within ±0.1")])
 def test_identical_outcomes_are_equivalent_only_when_the_seeds_are_enough(n, verdict):
     """Both variants learn on every seed: 10 such seeds leave the learn rates' difference within about ±0.28
-    (Newcombe), too wide for the ±0.10 margin; 40 seeds narrow it to about ±0.09."""
+    (Tango), too wide for the ±0.10 margin; 40 seeds narrow it to about ±0.09."""
     same = {"A": [LEARN] * n, "B": [LEARN] * n}
     c = _outcomes.summarize(_runs(same), "Task3", ("A", "B"), (("A", "B"),))["comparisons"][0]
     d = c["learned"]["diff"]

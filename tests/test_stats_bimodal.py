@@ -422,10 +422,13 @@ def test_learn_rate_difference_covers_the_true_difference_of_correlated_pairs():
 
 
 def test_learn_rate_difference_keeps_a_width_when_every_seed_agrees():
-    for n in (10, 20, 40):
-        r = st.learn_rate_difference(np.ones(n, bool), np.ones(n, bool))
-        wilson = st.learn_rate(n, n)
-        assert r.mean == 0.0 and r.lo == pytest.approx(wilson.lo - 1) and r.hi == pytest.approx(1 - wilson.lo)
+    z2 = stats.norm.ppf(0.975) ** 2
+    for n, learners in ((5, 3), (10, 10), (20, 0), (40, 40)):  # no discordant seed: ±z²/(n + z²), however many learn
+        flags = np.arange(n) < learners
+        r = st.learn_rate_difference(flags, flags)
+        assert r.mean == 0.0 and r.lo == pytest.approx(-z2 / (n + z2)) and r.hi == pytest.approx(z2 / (n + z2))
+    r = st.learn_rate_difference([1] * 10, [0] * 10)  # every seed discordant: the closed form (n - z²) / (n + z²)
+    assert r.lo == pytest.approx((10 - z2) / (10 + z2)) and r.hi == 1.0
     # 20 seeds cannot show equivalence within ±0.10, 40 can
     r20, r40 = st.learn_rate_difference([1] * 20, [1] * 20), st.learn_rate_difference([1] * 40, [1] * 40)
     assert not st.equivalence(r20.lo, r20.hi, 0.10) and st.equivalence(r40.lo, r40.hi, 0.10)

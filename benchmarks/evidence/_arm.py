@@ -45,6 +45,7 @@ from connectome_priors.stats import one_factor_pairs
 from . import _figures as figures
 from . import _stats as st
 from . import _tables as tb
+from ._initial import read_initial
 from ._records import Arm, get_arm, read_records
 
 PAIRED_METRICS = ("Accuracy", "Test_Accuracy")
@@ -65,6 +66,7 @@ class ArmEvidence:
         outcomes: per (task, variant) learned status and learning speed
             (:func:`connectome_priors.benchmarks._outcomes.outcome_table`).
         outcome_tests: per (task, pair) exact tests of learned status and speed, with verdicts.
+        initial: graph metrics of the starting matrices (``initial.csv``; None until computed).
         simple_effects: the simple-effects tests beside the paper's (arm ``compat-free`` only).
     """
 
@@ -78,6 +80,7 @@ class ArmEvidence:
     outcomes: pd.DataFrame
     outcome_tests: pd.DataFrame
     simple_effects: dict[str, pd.DataFrame] | None
+    initial: pd.DataFrame | None = None
 
     @property
     def variants(self) -> list[str]:
@@ -157,7 +160,8 @@ def compute(folder: Path, published_dir: Path) -> ArmEvidence:
     simple = None
     if arm.name == "compat-free":
         simple = st.simple_effects_vs_published(df, published_dir)
-    return ArmEvidence(arm, config, records, df, summ, comparison, paired, outcomes, tests, simple)
+    return ArmEvidence(arm, config, records, df, summ, comparison, paired, outcomes, tests, simple,
+                       read_initial(folder))
 
 
 def write_files(ev: ArmEvidence, folder: Path, published_dir: Path, *, draw: bool = True) -> list[Path]:

@@ -14,12 +14,15 @@ from pathlib import Path
 from connectome_priors._atomic import write_bytes, write_text
 
 from . import _arm as arm_mod
+from . import _claims as claims_mod
 from . import _doc as doc_mod
 from ._figures import png_matplotlib_version
+from ._initial import INITIAL
 from ._records import ARMS, CONFIG, RECORDS, RecordsError
 
 DEFAULT_RESULTS = Path("docs") / "results"
 PUBLISHED = "published"
+CLAIMS_FIGURE = "claims.png"  # the summary figure of docs/reproduction.md's claims table
 PUBLISHED_FILES = {  # committed name -> path inside the paper's folder
     "reported_results.csv": "reported_results.csv",
     "README.md": "README.md",
@@ -103,6 +106,8 @@ def rebuild(results: str | os.PathLike = DEFAULT_RESULTS, doc: str | os.PathLike
         ev = arm_mod.compute(folder, published)
         written += arm_mod.write_files(ev, folder, published, draw=figures)
         arms[ev.arm.name] = ev
+    if figures:
+        written.append(claims_mod.plot_claims(arms, results / CLAIMS_FIGURE))
     text = doc_mod.render(results / doc_mod.TEMPLATE, arms, published)
     path = _doc_path(results, doc)
     write_text(path, text)
@@ -135,7 +140,7 @@ def check(results: str | os.PathLike = DEFAULT_RESULTS, doc: str | os.PathLike |
             shutil.copytree(results / PUBLISHED, copy / PUBLISHED)
         for folder in arm_folders(results):
             (copy / folder.name).mkdir()
-            for name in (RECORDS, CONFIG):
+            for name in (RECORDS, CONFIG, INITIAL):  # the inputs
                 if (folder / name).exists():
                     shutil.copy2(folder / name, copy / folder.name / name)
         paths = rebuild(copy, Path(tmp) / "reproduction.md")

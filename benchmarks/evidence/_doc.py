@@ -32,6 +32,7 @@ from connectome_priors.stats import bounded_mean_interval, metric_range
 from . import _stats as st
 from . import _tables as tb
 from ._arm import ArmEvidence, paired_markdown
+from ._claims import claims_section
 from ._records import ARMS, RecordsError
 
 TEMPLATE = "reproduction_template.md"
@@ -310,7 +311,7 @@ def _outcome_claim(row: pd.Series, arm: str) -> str:
     text = (f"- {row['task']} ({TASK_LABELS[row['task']]}), `{row['a']}` vs `{row['b']}`: learned status "
             f"**{row['learned_verdict']}** (arm `{arm}`, {n} paired seeds; learned only by a / only by b: "
             f"{int(row['a_only'])} / {int(row['b_only'])}; learn-rate difference {learn} [95% "
-            f"Newcombe paired score CI]; exact McNemar, Holm over the pairs of this task: p = "
+            f"Tango paired score CI]; exact McNemar, Holm over the pairs of this task: p = "
             f"{fmt_p(row['p_mcnemar_holm'])}, smallest attainable {fmt_p(row['min_p_mcnemar_holm'])})")
     if int(row["auc_n"]):
         auc = fmt_mean(row["auc_diff"], row["auc_lo"], row["auc_hi"], bool(row["auc_all_equal"]),
@@ -363,6 +364,7 @@ def findings_section(arms: Arms) -> list[str]:
 
 
 SECTIONS: dict[str, Callable[..., list[str]]] = {
+    "claims": lambda arms, pub: claims_section(arms, tb.load_published(pub)),
     "summary": summary_section,
     "arms": lambda arms, pub: arms_section(arms),
     "table2": lambda arms, pub: table2_section(arms),

@@ -44,7 +44,7 @@ For per-seed outcomes that are bimodal and bounded (a run learns its task or sta
 t-interval of accuracy can leave ``[0, 1]``), ``_bimodal`` gives: :func:`learned` (held-out accuracy at or above
 :data:`LEARN_THRESHOLDS`, midway between the no-memory level and solved) and :func:`learn_rate` (``k / n`` with a
 Wilson or Clopper-Pearson interval); the exact seed-paired tests :func:`mcnemar_exact` (learned flags) and
-:func:`sign_flip_test` (mean difference, all ``2^m`` sign flips), :func:`learn_rate_difference` (Newcombe's
+:func:`sign_flip_test` (mean difference, all ``2^m`` sign flips), :func:`learn_rate_difference` (Tango's
 paired score interval of two learn rates), each with ``min_p``, the smallest p its seeds can
 give, and :func:`untestable` (which tests of a Holm family no outcome can make significant); range-preserving
 percentile-bootstrap intervals :func:`bounded_mean_interval` and :func:`paired_difference_interval`;

@@ -23,7 +23,7 @@ folder: run store, netCDF, CSVs, full report). Rerunning resumes; ``--seeds`` mo
 
 Example::
 
-    python -m connectome_priors claim --out results/claim            # ~5 min on 2 CPU cores
+    python -m connectome_priors claim --out results/claim            # ~3 min on 2 CPU cores
     python -m connectome_priors claim --smoke --out /tmp/claim-smoke  # pipeline check
 """
 

@@ -324,3 +324,30 @@ def test_registered_as_a_benchmarks_command():
     from connectome_priors.benchmarks.__main__ import COMMANDS
 
     assert COMMANDS["evidence"][0] == "connectome_priors.benchmarks.evidence._cli:main"
+
+
+def test_no_committed_interval_leaves_its_metric_range():
+    """Every interval of ours in the committed summaries, comparisons and outcome tables lies inside the metric's
+    possible range; a published interval beyond it is flagged (and printed with the mark)."""
+    from connectome_priors.stats import metric_range
+
+    checked = 0
+    for folder in sorted(p for p in RESULTS.iterdir() if (p / "summary.csv").is_file()):
+        for name in ("summary.csv", "comparison.csv"):
+            if not (folder / name).is_file():
+                continue
+            frame = pd.read_csv(folder / name)
+            for row in frame.itertuples():
+                low, high = metric_range(row.metric)
+                if np.isfinite(row.lo):
+                    assert low <= row.lo <= row.mean <= row.hi <= high, (folder.name, name, row)
+                    checked += 1
+                if name == "comparison.csv" and np.isfinite(row.pub_lo):
+                    assert bool(row.pub_beyond_range) == (row.pub_lo < low or row.pub_hi > high), row
+        outcomes = pd.read_csv(folder / "outcomes.csv")
+        for col in ("learn", "acc_learned", "auc"):
+            lo, hi = outcomes[f"{col}_lo"].dropna(), outcomes[f"{col}_hi"].dropna()
+            assert ((lo >= 0) & (hi <= 1)).all(), (folder.name, col)
+    assert checked > 1000
+    text = (ROOT / "docs" / "reproduction.md").read_text(encoding="utf-8")
+    assert "†" in text  # the published t-intervals beyond [0, 1] are marked where they are quoted

@@ -165,6 +165,35 @@ def _graph_metrics(w: np.ndarray, reference_compat: bool) -> dict[str, float]:
 CURVE_DECIMALS = 4
 
 
+def initial_graph_metrics(config: AblationConfig) -> list[tuple[str, int, str, float]]:
+    """Graph metrics of each variant's starting recurrent matrix, per seed, drawn exactly as training draws it.
+
+    The variant's initializer through :func:`models.draw_w_rec` with the run seed (and the corrected nonnegative
+    start, :func:`models.stable_nonneg`, where training uses it); the metrics of :func:`_graph_metrics`. The start
+    does not depend on the task.
+
+    Args:
+        config: the ablation (its field, sign, mode, functional measure, variants and seeds).
+
+    Returns:
+        ``(variant, seed, metric, value)`` rows, variants in the config's order, then seeds, then metrics.
+    """
+    from connectome_priors import models
+
+    priors = FieldPriors(config)
+    nonneg_start = config.sign == "nonneg" and not config.reference_compat and config.model is None
+    rows = []
+    for variant in config.variants:
+        init, _ = build_prior(variant, priors)
+        for seed in config.seeds:
+            w = np.asarray(models.draw_w_rec(init, priors.n, int(seed)), np.float32)
+            if nonneg_start:
+                w = np.asarray(models.stable_nonneg(w), np.float32)  # the corrected nonnegative start
+            for metric, value in _graph_metrics(w, config.reference_compat).items():
+                rows.append((variant, int(seed), metric, float(value)))
+    return rows
+
+
 def learning_curve(res: Any, i: int) -> dict[str, list]:
     """Seed ``i``'s learning curve of a :class:`models.TrainResult`, compact and JSON-ready.
 

@@ -351,3 +351,39 @@ def test_no_committed_interval_leaves_its_metric_range():
     assert checked > 1000
     text = (ROOT / "docs" / "reproduction.md").read_text(encoding="utf-8")
     assert "†" in text  # the published t-intervals beyond [0, 1] are marked where they are quoted
+
+
+def test_starting_matrix_metrics_are_those_of_the_matrix_training_starts_from():
+    """initial_graph_metrics (draw_w_rec) against the parameters training initializes (init_params), for the
+    corrected nonnegative start too; then the committed file's reader refuses a broken file."""
+    from connectome_priors import models
+    from connectome_priors.benchmarks._ablation import FieldPriors, _graph_metrics, build_prior, initial_graph_metrics
+    from connectome_priors.benchmarks.evidence._initial import read_initial
+
+    for sign in ("free", "nonneg"):
+        config = AblationConfig(field="5_3_8", sign=sign, seeds=(0, 3), variants=("W*D*C", "WD*C"))
+        rows = initial_graph_metrics(config)
+        assert len(rows) == 2 * 2 * 4 and {r[2] for r in rows} == {"Entropy", "Modularity", "SmallWorldness",
+                                                                   "Assortativity"}
+        priors = FieldPriors(config)
+        for variant in config.variants:
+            init, _ = build_prior(variant, priors)
+            spec = models.RNNSpec(n_hidden=priors.n, n_inputs=3, n_outputs=2, sign=sign)
+            for seed in config.seeds:
+                w = np.asarray(models.init_params(spec, seed, init)["w_rec"], np.float32)
+                expected = _graph_metrics(w, False)
+                got = {m: v for v_, s, m, v in rows if (v_, s) == (variant, seed)}
+                assert got == pytest.approx(expected, nan_ok=True), (sign, variant, seed)
+    broken = RESULTS.parent.parent / "tests"  # any folder without initial.csv reads as "not computed"
+    assert read_initial(broken) is None
+
+
+def test_read_initial_names_the_file_and_the_problem(tmp_path):
+    from connectome_priors.benchmarks.evidence._initial import read_initial
+
+    (tmp_path / "initial.csv").write_text("variant,seed,metric\nW,0,Entropy\n")
+    with pytest.raises(RecordsError, match=r"initial.csv: missing columns \['value'\]"):
+        read_initial(tmp_path)
+    (tmp_path / "initial.csv").write_text("variant,seed,metric,value\nW,0,Loss,1.0\n")
+    with pytest.raises(RecordsError, match=r"unknown metrics \['Loss'\]"):
+        read_initial(tmp_path)

@@ -119,10 +119,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                     else f"the arm's ablation command with --out {args.store}")
             print(f"{n} runs written to {args.store}; resume with: {hint}")
         elif args.command == "initial":
-            from ._initial import write_initial
+            import pandas as pd
+
+            from connectome_priors.benchmarks._ablation import initial_graph_metrics
+            from connectome_priors.benchmarks._schema import AblationConfig
+
+            from ._initial import INITIAL_COLUMNS, write_initial
+            from ._records import ARM_FIELD
 
             for name in args.arm:
-                print(write_initial(get_arm(name), Path(args.results)))
+                arm = get_arm(name)
+                config = AblationConfig(field=ARM_FIELD, sign=arm.sign, functional=arm.functional,
+                                        reference_compat=arm.reference_compat, seeds=tuple(range(arm.seeds)),
+                                        variants=tuple(arm.variants()))
+                frame = pd.DataFrame(initial_graph_metrics(config), columns=list(INITIAL_COLUMNS))
+                print(write_initial(arm, Path(args.results), frame))
     except RecordsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -186,6 +186,33 @@ def graph_section(arms: Arms) -> list[str]:
             comp = ev.comparison[ev.comparison["metric"] == metric]
             lines.append(f"\n#### {metric} ({table} arm)\n\nCounts: {vd.counts_line(vd.counts(comp))}.")
             lines += tb.comparison_markdown(comp)
+    lines += _start_vs_trained(arms)
+    return lines
+
+
+def _start_vs_trained(arms: Arms) -> list[str]:
+    """Each variant's graph metrics at the start (the seed's initial matrix) beside after training, per arm."""
+    lines = ["\n### Where the organisation comes from: starting matrices beside trained ones\n",
+             "Means over seeds of each variant's starting recurrent matrix (`initial.csv`: drawn as training "
+             "draws it, the same metric code) and of the trained one per task. The starting matrix does not depend "
+             "on the task. A metric that is already at its trained level at the start was not *developed* by "
+             "training.\n"]
+    for name in ("compat-free", "default-free"):
+        ev = arms.get(name)
+        if ev is None or ev.initial is None:
+            lines.append(f"- arm `{name}`: starting matrices not computed yet (`python -m connectome_priors evidence "
+                         f"initial --arm {name}`)")
+            continue
+        lines.append(f"\n**Arm `{name}`**\n")
+        start = ev.initial.groupby(["variant", "metric"])["value"].mean()
+        trained = ev.tidy[ev.tidy["metric"].isin(GRAPH_METRICS)].groupby(["variant", "metric", "task"])["value"].mean()
+        lines += table_head(["variant", "metric", "start", *(f"trained, {TASK_LABELS[t]}" for t in TASKS)])
+        for variant in ev.variants:
+            for metric in GRAPH_METRICS:
+                if (variant, metric) not in start.index:
+                    continue
+                lines.append(table_row([variant, metric, fmt(start[(variant, metric)]),
+                                        *(fmt(trained.get((variant, metric, t), np.nan)) for t in TASKS)]))
     return lines
 
 

@@ -248,6 +248,11 @@ def nonneg(free: ArmEvidence, nonneg_ev: ArmEvidence) -> tuple[str, str]:
         for r, p in zip(rows, p_holm))
     text = (f"W\\*D\\*C nonnegative (`{nonneg_ev.arm.name}`) vs free (`{free.arm.name}`), the same seeds: {parts}; "
             "exact McNemar, Tango 95% CI of the learn-rate difference, equivalence margin ±0.10")
+    identity = nonneg_ev.config.get("identity") or {}
+    if not nonneg_ev.arm.reference_compat and identity.get("nonneg_start") != "rescaled":
+        text += ("; these records predate the corrected nonnegative start (max(W, 0) rescaled to spectral radius "
+                 "≤ 1): they start from Keras' projection, whose orthogonal-family runs diverge; the arm is to be "
+                 "rerun with the corrected start")
     word = ("contradicted" if worse else "holds" if equivalent == len(rows)
             else "partly" if equivalent else "not shown")
     return word, text

@@ -106,7 +106,7 @@ def paired_comparisons(
         >>> rows = [dict(variant=v, task="Task1", seed=s, metric="Loss", value=2 + hard[s] + shift)
         ...         for v, shift in (("W*D*C", 0.3), ("WD*C", 0.0)) for s in range(12)]
         >>> row = paired_comparisons(pd.DataFrame(rows)).iloc[0]
-        >>> row.a, row.b, round(float(row.mean_diff), 3), row.p_raw == 2 / 2**12, row.verdict
+        >>> row.a, row.b, round(float(row.mean_diff), 3), bool(row.p_raw == 2 / 2**12), row.verdict
         ('W*D*C', 'WD*C', 0.3, True, 'W*D*C > WD*C')
     """
     if not 0 < confidence < 1:

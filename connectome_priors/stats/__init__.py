@@ -52,6 +52,11 @@ percentile-bootstrap intervals :func:`bounded_mean_interval` and :func:`paired_d
 "no difference"); and the learning-speed measures :func:`steps_to_criterion` (censored when never reached) and
 :func:`curve_auc`.
 
+:func:`random_effects` pools one contrast across fields (DerSimonian-Laird, with ``τ²``, ``I²`` and a prediction
+interval for a new field, clipped to the effect's range), :func:`meta_regression` relates it to field covariates,
+:func:`paired_rate_difference` gives a field's learn-rate contrast and its variance, :func:`forest_rows` the rows
+of a forest plot (``_meta``).
+
 Each idea has its own private module (``_variants``: the variant grammar, :class:`Variant`; ``_design``: the input
 and the W/D/C factors; ``_intervals``; ``_rank_tests``: Holm and the rank tests; ``_simple_effects``; ``_paired``;
 ``_bimodal``; ``_anova``); this module is their one public home.
@@ -103,6 +108,7 @@ from ._intervals import (
     summarize_runs,
     t_interval,
 )
+from ._meta import MetaResult, forest_rows, meta_regression, paired_rate_difference, random_effects
 from ._paired import EQUIVALENCE_MARGINS, PAIRED_COLUMNS, one_factor_pairs, paired_comparisons
 from ._rank_tests import holm
 from ._simple_effects import ONLY_LEVEL, PAPER_METRIC_NAMES, simple_effects, to_paper_layout
@@ -120,6 +126,7 @@ __all__ = [
     "LearnRate",
     "METRIC_RANGES",
     "McNemarResult",
+    "MetaResult",
     "NONE_LEVEL",
     "ONLY_LEVEL",
     "PAIRED_COLUMNS",
@@ -141,12 +148,16 @@ __all__ = [
     "learn_rate_difference",
     "learned",
     "mcnemar_exact",
+    "forest_rows",
     "mean_interval",
+    "meta_regression",
     "metric_range",
     "one_factor_pairs",
     "paired_comparisons",
     "paired_difference_interval",
+    "paired_rate_difference",
     "parse_variant",
+    "random_effects",
     "rank_anova",
     "sign_flip_test",
     "simple_effects",

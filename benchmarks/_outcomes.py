@@ -153,9 +153,10 @@ def _learned_diff(la: np.ndarray, lb: np.ndarray) -> dict[str, Any]:
 
 def _paired(a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
     if a.size == 0:
-        return {"mean": math.nan, "lo": math.nan, "hi": math.nan, "n": 0, "all_equal": False}
+        return {"mean": math.nan, "lo": math.nan, "hi": math.nan, "n": 0, "all_equal": False, "sd": math.nan}
     r = paired_difference_interval(a, b, 0.0, 1.0)
-    return {"mean": r.mean, "lo": r.lo, "hi": r.hi, "n": r.n, "all_equal": r.all_equal}
+    sd = float(np.std(a - b, ddof=1)) if a.size > 1 else math.nan  # for a meta-analysis across fields
+    return {"mean": r.mean, "lo": r.lo, "hi": r.hi, "n": r.n, "all_equal": r.all_equal, "sd": sd}
 
 
 def _holm_verdicts(comparisons: list[dict[str, Any]], family: str, margin: float) -> None:
@@ -215,7 +216,7 @@ OUTCOME_COLUMNS: tuple[str, ...] = (
 OUTCOME_TEST_COLUMNS: tuple[str, ...] = (
     "task", "a", "b", "n", "a_only", "b_only", "learned_diff", "learned_lo", "learned_hi", "learned_all_equal",
     "p_mcnemar", "p_mcnemar_holm", "min_p_mcnemar_holm", "learned_verdict",
-    "auc_n", "auc_diff", "auc_lo", "auc_hi", "auc_all_equal", "p_sign_flip", "p_sign_flip_holm",
+    "auc_n", "auc_diff", "auc_lo", "auc_hi", "auc_sd", "auc_all_equal", "p_sign_flip", "p_sign_flip_holm",
     "min_p_sign_flip_holm", "speed_verdict",
 )
 
@@ -289,6 +290,7 @@ def outcome_tests(runs: Sequence[Mapping[str, Any]], tasks: Sequence[str], pairs
                 learned_all_equal=lrn["diff"]["all_equal"], p_mcnemar=lrn["p"], p_mcnemar_holm=lrn["p_holm"],
                 min_p_mcnemar_holm=lrn["min_p_holm"], learned_verdict=lrn["verdict"], auc_n=spd["n"],
                 auc_diff=spd["diff"]["mean"], auc_lo=spd["diff"]["lo"], auc_hi=spd["diff"]["hi"],
+                auc_sd=spd["diff"]["sd"],
                 auc_all_equal=spd["diff"]["all_equal"], p_sign_flip=spd["p"], p_sign_flip_holm=spd["p_holm"],
                 min_p_sign_flip_holm=spd["min_p_holm"], speed_verdict=spd["verdict"]))
     return pd.DataFrame(rows, columns=list(OUTCOME_TEST_COLUMNS))

@@ -33,9 +33,10 @@ def fake_results(cell, n_neurons=None):
         for s in cell.seeds:
             tag = f"{cell.field}/{cell.sign}/{cell.task}/{v}/{s}".encode()
             rng = np.random.default_rng(int.from_bytes(hashlib.sha256(tag).digest()[:8], "little"))
+            acc = float(rng.uniform(0.4, 1.0))
             out.append({"variant": v, "task": cell.task, "seed": s,
-                        "metrics": {"Accuracy": float(rng.uniform(0.4, 1.0)),
-                                    "Modularity": float(rng.uniform(0, 0.5))}})
+                        "metrics": {"Accuracy": acc, "Test_Accuracy": acc, "Modularity": float(rng.uniform(0, 0.5))},
+                        "curve": {"step": [5, 10, 15], "train_acc": [0.5, float(rng.uniform(0.5, 1.0)), acc]}})
     return out
 
 

@@ -39,7 +39,7 @@ def test_cross_field_report_from_a_sweep(tmp_path, microns_dir):
     from scipy import stats
 
     runs = pd.read_csv(tmp_path / "cross_field_runs.csv")
-    assert len(runs) == 3 * 2 * 4 * 2  # fields x variants x seeds x metrics
+    assert len(runs) == 3 * 2 * 4 * 3  # fields x variants x seeds x metrics
     summ = pd.read_csv(tmp_path / "cross_field_summary.csv")
     sel = runs[(runs.field == "5_3_4") & (runs.variant == "WD*C") & (runs.metric == "Accuracy")]["value"]
     row = summ[(summ.field == "5_3_4") & (summ.variant == "WD*C") & (summ.metric == "Accuracy")].iloc[0]
@@ -60,3 +60,24 @@ def test_cross_field_report_from_a_sweep(tmp_path, microns_dir):
     b = runs[(runs.field == "4_7_2") & (runs.variant == "WD*C") & (runs.metric == "Accuracy")]["value"]
     assert e["p"] == pytest.approx(stats.mannwhitneyu(a, b).pvalue)
     assert e["p_holm"] >= e["p"]
+    # across fields: each field's learn-rate contrast from its own seeds, pooled by random effects
+    from connectome_priors.stats import LEARN_THRESHOLDS, paired_rate_difference, random_effects
+
+    test_acc = runs[runs.metric == "Test_Accuracy"].pivot_table(index=["field", "seed"], columns="variant",
+                                                               values="value")
+    learned = test_acc >= LEARN_THRESHOLDS["Task1"]
+    ys, vs = [], []
+    for _field, g in learned.groupby(level="field"):
+        y, v = paired_rate_difference(int((g["W*D*C"] & ~g["WD*C"]).sum()), int((~g["W*D*C"] & g["WD*C"]).sum()),
+                                      len(g))
+        ys.append(y)
+        vs.append(v)
+    oracle = random_effects(ys, vs, bounds=(-1, 1))
+    meta = pd.read_csv(tmp_path / "cross_field_meta.csv")
+    pooled = meta[(meta.a == "W*D*C") & (meta.b == "WD*C") & (meta.outcome == "learn_rate")].iloc[0]
+    assert (pooled.k, pooled.estimate, pooled.tau2) == (3, pytest.approx(oracle.estimate), pytest.approx(oracle.tau2))
+    assert -1 <= pooled.pred_lo <= pooled.lo <= pooled.hi <= pooled.pred_hi <= 1
+    cov = pd.read_csv(tmp_path / "cross_field_covariates.csv").set_index("field")
+    assert cov.loc["5_3_8", "n_neurons"] == 42 and 0 < cov.loc["4_7_2", "w_star_diag_share"] <= 1
+    assert (tmp_path / "cross_field_forest_Task1_WstarDstarC_vs_WDstarC.png").stat().st_size > 0
+    assert "random-effects meta-analysis" in text

@@ -9,6 +9,8 @@ __getattr__, __dir__, __all__ = attach(__name__, {
     **dict.fromkeys(["functional_weights", "nearest_centroid_subset", "select_neurons"], "._functional_init"),
     "MICrONSInit": "._initializers",
     "surrogate_field": "._surrogate",
+    # per-field covariates for comparisons across fields (JAX-free)
+    **dict.fromkeys(["COVARIATES", "field_covariates"], "._covariates"),
     # the sign vocabulary and Dale's law, each defined once (JAX-free)
     **dict.fromkeys(["SIGNS", "check_sign"], "._signs"),
     **dict.fromkeys(["DEFAULT_EXC_FRACTION", "excitatory_mask", "dale_signs", "balance_magnitudes", "apply_dale",

@@ -288,7 +288,7 @@ def test_findings_name_arm_and_test(tmp_path):
 
 @pytest.mark.parametrize("n, expected", [
     (3, "**untestable with 3 seeds**"),  # 3 of 3 discordant: exact McNemar p = 0.25 at best
-    (12, "**W*D*C > WD*C**"),
+    (12, "**W\\*D\\*C > WD\\*C**"),
 ])
 def test_a_finding_says_when_the_seeds_are_too_few_for_the_test(n, expected):
     from connectome_priors.benchmarks._outcomes import outcome_tests

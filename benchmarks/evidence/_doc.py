@@ -329,6 +329,11 @@ def precision_section(arms: Arms, published_dir: Path) -> list[str]:
     return lines
 
 
+def _md(text: str) -> str:
+    """A verdict inside markdown emphasis: the variants' asterisks escaped."""
+    return str(text).replace("*", "\\*")
+
+
 def _outcome_claim(row: pd.Series, arm: str) -> str:
     """One pair's learned-status and speed verdicts, with the tests and numbers behind them."""
     n = int(row["n"])
@@ -336,14 +341,14 @@ def _outcome_claim(row: pd.Series, arm: str) -> str:
         return f"- `{row['a']}` vs `{row['b']}` ({row['task']}): no seed with a run of both in arm `{arm}`."
     learn = fmt_mean(row["learned_diff"], row["learned_lo"], row["learned_hi"], bool(row["learned_all_equal"]), n)
     text = (f"- {row['task']} ({TASK_LABELS[row['task']]}), `{row['a']}` vs `{row['b']}`: learned status "
-            f"**{row['learned_verdict']}** (arm `{arm}`, {n} paired seeds; learned only by a / only by b: "
+            f"**{_md(row['learned_verdict'])}** (arm `{arm}`, {n} paired seeds; learned only by a / only by b: "
             f"{int(row['a_only'])} / {int(row['b_only'])}; learn-rate difference {learn} [95% "
             f"Tango paired score CI]; exact McNemar, Holm over the pairs of this task: p = "
             f"{fmt_p(row['p_mcnemar_holm'])}, smallest attainable {fmt_p(row['min_p_mcnemar_holm'])})")
     if int(row["auc_n"]):
         auc = fmt_mean(row["auc_diff"], row["auc_lo"], row["auc_hi"], bool(row["auc_all_equal"]),
                        int(row["auc_n"]))
-        text += (f"; learning speed **{row['speed_verdict']}** (AUC difference {auc} over {int(row['auc_n'])} "
+        text += (f"; learning speed **{_md(row['speed_verdict'])}** (AUC difference {auc} over {int(row['auc_n'])} "
                  f"seeds with curves; exact sign-flip, Holm: p = {fmt_p(row['p_sign_flip_holm'])})")
     return text + "."
 

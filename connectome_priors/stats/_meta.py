@@ -180,6 +180,14 @@ def meta_regression(effects: ArrayLike, variances: ArrayLike, tau2: float,
 
     Raises:
         ValueError: a covariate with the wrong length, or ``tau2 < 0``.
+
+    Example::
+
+        >>> from connectome_priors.stats import meta_regression
+        >>> rows = meta_regression([0.1, 0.35, 0.4, 0.7, 0.2], [0.02] * 5, 0.01,
+        ...                        {"density": [1, 2, 3, 4, 1.5], "N": [200, 180, 250, 190, 210]})
+        >>> [(r["covariate"], r["k"], round(r["slope"], 3), round(r["p_holm"], 3)) for r in rows]
+        [('density', 5, 0.185, 0.02), ('N', 5, -0.001, 0.789)]
     """
     import statsmodels.api as sm
 
@@ -223,6 +231,13 @@ def forest_rows(labels: Sequence[str], effects: ArrayLike, variances: ArrayLike,
 
     Returns:
         The rows, in the given order.
+
+    Example::
+
+        >>> from connectome_priors.stats import forest_rows
+        >>> [(lab, e, round(lo, 3), round(hi, 3)) for lab, e, lo, hi in
+        ...  forest_rows(["6_6_2", "5_3_8"], [0.5, 0.9], [0.01, 0.04], bounds=(-1, 1))]
+        [('6_6_2', 0.5, 0.304, 0.696), ('5_3_8', 0.9, 0.508, 1.0)]
     """
     y = np.asarray(effects, dtype=float).ravel()
     half = 1.959963984540054 * np.sqrt(np.asarray(variances, dtype=float).ravel())

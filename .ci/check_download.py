@@ -12,7 +12,9 @@ package's default URL), points ``$CONNECTOME_PRIORS_URL`` at it, uses an empty t
 1. an embedded field loads without any request;
 2. the non-embedded field is downloaded (each published file once), verified, parsed to the
    same Dataset as the folder gives, and cached, without any warning;
-3. loading it again makes no request and comes from the parsed cache.
+3. loading it again makes no request and comes from the parsed cache;
+4. the cross-field command (``python -m connectome_priors sweep``) runs on another field that is neither local nor
+   cached (``--sweep-field``): it downloads each of its files once, verifies them, trains, and writes its report.
 
 Exits 0 when all hold, else 1 with the reason.
 """
@@ -25,6 +27,7 @@ import functools
 import http.server
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -79,7 +82,7 @@ class Mirror:
         self.httpd.server_close()
 
 
-def run(folder: Path, field: str, allow_source: bool) -> list[str]:
+def run(folder: Path, field: str, allow_source: bool, sweep_field: str = "7_5_8") -> list[str]:
     import numpy as np
     import xarray as xr
 
@@ -97,6 +100,8 @@ def run(folder: Path, field: str, allow_source: bool) -> list[str]:
     embedded = _embedded.fields()
     check(bool(embedded), f"the installed package has no embedded fields ({location / 'data'} is missing or empty)")
     check(field not in embedded, f"field {field} is embedded, so it does not exercise the download path")
+    check(sweep_field not in embedded and sweep_field != field and (folder / sweep_field).is_dir(),
+          f"--sweep-field {sweep_field} must be another field of {folder} that is not embedded")
 
     prefix = urllib.parse.urlsplit(_registry.DEFAULT_BASE_URL).path  # the public layout
     mirror = Mirror(folder, prefix)
@@ -144,6 +149,30 @@ def run(folder: Path, field: str, allow_source: bool) -> list[str]:
             xr.testing.assert_identical(again.assign_attrs(source=""), local.assign_attrs(source=""))
             check(again.positions.dtype == np.float64 and again.neuron.dtype == np.int64, "dtypes changed in the cache")
             report.append(f"cached {field}: second load from {again.attrs['source']}, no request")
+
+            # the cross-field command on a field that is neither local nor cached: it downloads and verifies it
+            before = mirror.total()
+            out = cache.parent / f"{cache.name}-sweep"
+            t0 = time.perf_counter()
+            proc = subprocess.run(
+                [sys.executable, "-m", "connectome_priors", "sweep", "--fields", sweep_field, "--tasks", "3",
+                 "--variants", "W*D*C,WD*C", "--seeds", "2", "--epochs", "1", "--quick", "--no-progress",
+                 "--out", str(out)], capture_output=True, text=True, env=dict(os.environ))
+            seconds = time.perf_counter() - t0
+            check(proc.returncode == 0,
+                  f"sweep --fields {sweep_field} exited {proc.returncode}:\n{proc.stderr[-3000:]}")
+            names = _download.file_names(sweep_field)
+            got = {k: v for k, v in mirror.requests.items() if k.startswith(f"{prefix}{sweep_field}/")}
+            want = {f"{prefix}{sweep_field}/{name}": 1 for name in names}
+            check(got == want and mirror.total() == before + len(names),
+                  f"the sweep's requests {got}, expected each of the {len(names)} files of {sweep_field} once")
+            runs = sorted((out / "free" / sweep_field / "runs" / "Task3").glob("*/seed_*.json"))
+            check(len(runs) == 4, f"the sweep stored {len(runs)} runs of {sweep_field}, expected 2 variants x 2 seeds")
+            check((out / "report.md").is_file() and sweep_field in (out / "report.md").read_text(),
+                  f"the sweep wrote no cross-field report naming {sweep_field}")
+            report.append(f"sweep on {sweep_field}: downloaded {len(names)} files, verified, 4 runs and the "
+                          f"cross-field report in {seconds:.0f} s")
+            shutil.rmtree(out, ignore_errors=True)
         problems = [f"{w.category.__name__}: {w.message}" for w in caught if issubclass(w.category, RuntimeWarning)]
         check(not problems, "warnings while loading: " + "; ".join(problems))
     finally:
@@ -156,11 +185,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path, help="folder of published <field>/ folders (e.g. ../shared/microns)")
     parser.add_argument("--field", default="5_3_4", help="a field that is not embedded (default 5_3_4)")
+    parser.add_argument("--sweep-field", default="7_5_8",
+                        help="another field that is not embedded, for the cross-field command (default 7_5_8)")
     parser.add_argument("--allow-source", action="store_true",
                         help="accept a package imported from this checkout (editable install; for development)")
     args = parser.parse_args(argv)
     try:
-        for line in run(args.folder.resolve(), args.field, args.allow_source):
+        for line in run(args.folder.resolve(), args.field, args.allow_source, args.sweep_field):
             print(f"check_download: {line}")
     except Failure as exc:
         print(f"check_download: FAIL: {exc}", file=sys.stderr)

@@ -24,7 +24,7 @@ import numpy as np
 
 from connectome_priors._atomic import write_bytes
 
-from ._schema import TASKS, AblationConfig
+from ._schema import SIGNS, TASKS, AblationConfig
 from ._variants import get_variant
 
 
@@ -193,3 +193,23 @@ def load_config(out_dir: str | os.PathLike) -> dict[str, Any]:
         raise FileNotFoundError(f"{out_dir} is not an ablation folder: no config.json (run "
                                 "'python -m connectome_priors ablation --out ...' first)")
     return json.loads(path.read_text())
+
+
+def load_sweep_runs(out_dir: Path, store=None) -> list[dict[str, Any]]:
+    """Every stored run of a sweep folder (``<out>/<sign>/<field>/``, one run store each), with ``field`` and ``sign``
+    filled in from the folder names.
+
+    Args:
+        out_dir: the sweep's ``--out`` folder.
+        store: the run store (default :data:`RUN_STORE`).
+
+    Returns:
+        The runs, by sign and field folder.
+    """
+    store = store or RUN_STORE
+    runs = []
+    for sign_dir in sorted(p for p in Path(out_dir).iterdir() if p.is_dir() and p.name in SIGNS):
+        for fdir in sorted(p for p in sign_dir.iterdir() if p.is_dir()):
+            for r in store.load(fdir):
+                runs.append({**r, "field": fdir.name, "sign": sign_dir.name})
+    return runs

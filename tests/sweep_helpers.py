@@ -53,3 +53,17 @@ class FakeCells:
             self.fail_once.discard(cell.key)
             raise RuntimeError(f"injected failure in {cell.key}")
         return fake_results(cell)
+
+
+class ClaimingCells(FakeCells):
+    """Like :class:`FakeCells`, but each field folder gets the real ``config.json`` and each run its ``config_hash``
+    and ``status``, as the real cell function (``_ablation.run_cell``) writes them."""
+
+    def __call__(self, cell, out_dir, options):
+        from connectome_priors.benchmarks._ablation import config_from_sweep
+        from connectome_priors.benchmarks._run_store import claim_out_dir
+
+        config = config_from_sweep(cell, options)
+        claim_out_dir(Path(out_dir), config)
+        return [{**r, "config_hash": config.config_hash(), "status": "ok"} for r in super().__call__(cell, out_dir,
+                                                                                                      options)]

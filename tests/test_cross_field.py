@@ -79,5 +79,5 @@ def test_cross_field_report_from_a_sweep(tmp_path, microns_dir):
     assert -1 <= pooled.pred_lo <= pooled.lo <= pooled.hi <= pooled.pred_hi <= 1
     cov = pd.read_csv(tmp_path / "cross_field_covariates.csv").set_index("field")
     assert cov.loc["5_3_8", "n_neurons"] == 42 and 0 < cov.loc["4_7_2", "w_star_diag_share"] <= 1
-    assert (tmp_path / "cross_field_forest_Task1_WstarDstarC_vs_WDstarC.png").stat().st_size > 0
+    assert (tmp_path / "cross_field_forest_WstarDstarC_vs_WDstarC.png").stat().st_size > 0
     assert "random-effects meta-analysis" in text

@@ -15,6 +15,7 @@ from connectome_priors._atomic import write_bytes, write_text
 
 from . import _arm as arm_mod
 from . import _claims as claims_mod
+from . import _cross_field as cross_mod
 from . import _doc as doc_mod
 from ._figures import png_matplotlib_version
 from ._initial import INITIAL
@@ -75,7 +76,7 @@ def arm_folders(results: Path) -> list[Path]:
     results = Path(results)
     if not results.is_dir():
         raise RecordsError(f"{results}: no such folder of committed results")
-    names = sorted(p.name for p in results.iterdir() if p.is_dir() and p.name != PUBLISHED)
+    names = sorted(p.name for p in results.iterdir() if p.is_dir() and p.name not in (PUBLISHED, cross_mod.CROSS_FIELD))
     unknown = [n for n in names if n not in ARMS]
     if unknown:
         raise RecordsError(f"{results}: unknown arm folder(s) {unknown}; arms are {list(ARMS)}")
@@ -84,7 +85,8 @@ def arm_folders(results: Path) -> list[Path]:
 
 def rebuild(results: str | os.PathLike = DEFAULT_RESULTS, doc: str | os.PathLike | None = None, *,
             figures: bool = True) -> list[Path]:
-    """Regenerate every derived file from the records.
+    """Regenerate every derived file from the records (and, when ``<results>/cross-field`` has records, the
+    cross-field arm's files and ``cross_field.md`` beside ``reproduction.md``).
 
     Args:
         results: the committed results folder.
@@ -108,8 +110,11 @@ def rebuild(results: str | os.PathLike = DEFAULT_RESULTS, doc: str | os.PathLike
         arms[ev.arm.name] = ev
     if figures:
         written.append(claims_mod.plot_claims(arms, results / CLAIMS_FIGURE))
-    text = doc_mod.render(results / doc_mod.TEMPLATE, arms, published)
     path = _doc_path(results, doc)
+    if (results / cross_mod.CROSS_FIELD / cross_mod.RECORDS).exists():
+        written += cross_mod.rebuild_cross_field(results / cross_mod.CROSS_FIELD, path.parent / cross_mod.DOC,
+                                                 figures=figures)
+    text = doc_mod.render(results / doc_mod.TEMPLATE, arms, published)
     write_text(path, text)
     return written + [path]
 
@@ -143,6 +148,12 @@ def check(results: str | os.PathLike = DEFAULT_RESULTS, doc: str | os.PathLike |
             for name in (RECORDS, CONFIG, INITIAL):  # the inputs
                 if (folder / name).exists():
                     shutil.copy2(folder / name, copy / folder.name / name)
+        cross = results / cross_mod.CROSS_FIELD
+        if cross.is_dir():
+            (copy / cross.name).mkdir()
+            for name in cross_mod.INPUTS:
+                if (cross / name).exists():
+                    shutil.copy2(cross / name, copy / cross.name / name)
         paths = rebuild(copy, Path(tmp) / "reproduction.md")
         out: dict[str, list[str]] = {"identical": [], "differ": [], "missing": [], "figures_not_comparable": []}
         import matplotlib
@@ -150,6 +161,8 @@ def check(results: str | os.PathLike = DEFAULT_RESULTS, doc: str | os.PathLike |
         for new in paths:
             if new == Path(tmp) / "reproduction.md":
                 old, label = doc_path, doc_path.name
+            elif new == Path(tmp) / cross_mod.DOC:
+                old, label = doc_path.parent / cross_mod.DOC, cross_mod.DOC
             else:
                 rel = new.relative_to(copy)
                 old, label = results / rel, str(Path(results.name) / rel)

@@ -3,6 +3,7 @@
 Subcommands::
 
     python -m connectome_priors evidence export STORE --arm compat-free [--results docs/results] [--published DIR]
+    python -m connectome_priors evidence export runs/cross-field --arm cross-field [--data-dir DIR]
     python -m connectome_priors evidence rebuild [docs/results] [--doc docs/reproduction.md]
     python -m connectome_priors evidence check [docs/results] [--doc docs/reproduction.md]
     python -m connectome_priors evidence import docs/results/compat-free STORE
@@ -12,6 +13,8 @@ Subcommands::
   (:mod:`._records`); with ``--published`` (or when ``<results>/published/`` is missing and the paper's folder is
   found: ``$CONNECTOME_PRIORS_PAPER`` or ``../shared/paper``) it also copies the paper's published numbers that the
   comparison uses into ``<results>/published/``.
+  ``--arm cross-field`` exports a sweep folder over many fields instead (:mod:`._cross_field`: records, the
+  shared protocol, the fields' covariates and neuron overlaps) into ``<results>/cross-field/``.
 * ``rebuild``: from the records (and ``published/``, and the template ``reproduction_template.md``) ONLY, every
   arm's ``summary.csv``, ``runs.csv``, ``comparison.csv``, ``paired.csv``, figures and ``report.md``
   (:mod:`._arm`) and ``docs/reproduction.md`` (:mod:`._doc`). Deterministic: no timestamps, paths or versions in
@@ -35,6 +38,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ._build import DEFAULT_RESULTS, PUBLISHED, check, copy_published, rebuild
+from ._cross_field import CROSS_FIELD, export_sweep
 from ._records import ARMS, RecordsError, export_store, get_arm, import_records
 
 __all__ = ["check", "main", "rebuild"]
@@ -62,7 +66,10 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     e = sub.add_parser("export", help="a run store's finished runs -> <results>/<arm>/records.jsonl")
     e.add_argument("store", help="run store (ablation --out folder)")
-    e.add_argument("--arm", required=True, choices=list(ARMS), help="which arm the store is")
+    e.add_argument("--arm", required=True, choices=[*ARMS, CROSS_FIELD],
+                   help=f"which arm the store is ({CROSS_FIELD}: a sweep folder over many fields)")
+    e.add_argument("--data-dir", default=None, help=f"{CROSS_FIELD}: folder of published fields, for the "
+                                                    "covariates (default $CONNECTOME_PRIORS_DATA or the cache)")
     e.add_argument("--results", default=str(DEFAULT_RESULTS), help="committed results folder (default docs/results)")
     e.add_argument("--published", default=None, help="the paper's folder (reported_results.csv, raw/) to copy the "
                                                      "published numbers from (default: only if missing)")
@@ -99,7 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if paper is None:
                     raise RecordsError("the paper's folder was not found; pass --published DIR")
                 copy_published(paper, results)
-            path, n = export_store(args.store, get_arm(args.arm), results)
+            if args.arm == CROSS_FIELD:
+                path, n = export_sweep(args.store, results, args.data_dir)
+            else:
+                path, n = export_store(args.store, get_arm(args.arm), results)
             print(f"{n} runs -> {path}")
         elif args.command == "rebuild":
             for path in rebuild(args.results, args.doc):

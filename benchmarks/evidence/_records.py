@@ -31,7 +31,7 @@ from connectome_priors.benchmarks._run_store import RUN_STORE, load_config
 from connectome_priors.benchmarks._schema import TASKS
 from connectome_priors.benchmarks._variants import get_variant, variant_names
 
-DROPPED_RUN_KEYS = ("history", "cell_train_s", "metrics_s", "w_rec_file", "w_rec")
+DROPPED_RUN_KEYS = ("history", "cell_train_s", "cell_wall_s", "metrics_s", "w_rec_file", "w_rec")
 DROPPED_CONFIG_KEYS = ("created", "data_dir")
 REQUIRED_RUN_KEYS = ("task", "variant", "seed", "status", "metrics", "config_hash")
 ARM_FIELD = "6_6_2"  # the paper's field: every arm is run on it, at the paper's protocol (PAPER)

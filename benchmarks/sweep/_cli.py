@@ -55,7 +55,7 @@ from pathlib import Path
 from typing import Any
 
 from connectome_priors.benchmarks._cli import MODEL_HELP, run_interruptible
-from connectome_priors.benchmarks._run_store import write_once
+from connectome_priors.benchmarks._run_store import load_sweep_runs, write_once
 from connectome_priors.benchmarks._schema import QUICK, SIGNS, parse_tasks
 
 from ._backends import BACKENDS
@@ -72,7 +72,6 @@ from ._plan import (
     field_sizes,
     finished_runs,
     known_variants,
-    load_runs,
     pending_cells,
     plan_cells,
     resolve_fields,
@@ -243,7 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"cost model check: predicted {check['predicted_s']:.1f} s, measured {check['measured_s']:.1f} s, "
               f"ratio {check['ratio']:.2f} ({'within' if check['within'] else 'NOT within'} 2x)")
         write_once(out_dir / "cost_check" / f"{time.time_ns()}.json", check)
-    if not args.no_report and not load_runs(out_dir):
+    if not args.no_report and not load_sweep_runs(out_dir):
         print("no finished runs: no report", file=sys.stderr)
     elif not args.no_report:
         if args.field_reports or args.protocol == "paper":

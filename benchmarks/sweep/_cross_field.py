@@ -1,6 +1,6 @@
 """Cross-field report: accuracy and graph metrics against field size and area, per variant.
 
-Reads every run of a sweep folder (:func:`connectome_priors.benchmarks.sweep._plan.load_runs`) into one tidy table
+Reads every run of a sweep folder (:func:`connectome_priors.benchmarks._run_store.load_sweep_runs`) into one tidy table
 ``field, n_neurons, area_um2, sign, variant, task, seed, metric, value`` and writes:
 
 * ``cross_field_runs.csv`` -- that table;
@@ -34,11 +34,12 @@ from typing import Any
 import numpy as np
 
 from connectome_priors._atomic import atomic_path, write_text
+from connectome_priors.benchmarks._run_store import load_sweep_runs
 from connectome_priors.benchmarks._schema import GRAPH_METRICS
-from connectome_priors.benchmarks.report._format import markdown_table
+from connectome_priors.benchmarks.report._format import TASK_SHORT_LABELS, markdown_table
 
 from ._cost_model import fit_cost_model, load_cell_records, load_sweep_records
-from ._plan import known_variants, load_runs
+from ._plan import known_variants
 
 # Keys of a run result that are bookkeeping, not metrics.
 _NOT_METRICS = {"seed", "wall_s", "cell_wall_s", "n_neurons", "epochs", "reference_compat", "quick"}
@@ -233,7 +234,7 @@ def _md_table(df, digits: int = 3) -> str:
 def write_cross_field_report(sweep_dir: str | Path, *, data_dir=None, runs=None) -> Path:
     """Write the cross-field CSVs, figures and ``report.md`` of a sweep folder; returns the report path."""
     sweep_dir = Path(sweep_dir)
-    runs = load_runs(sweep_dir) if runs is None else runs
+    runs = load_sweep_runs(sweep_dir) if runs is None else runs
     if not runs:
         raise ValueError(f"{sweep_dir}: no finished runs to report on")
     fields = sorted({r["field"] for r in runs})
@@ -312,11 +313,11 @@ def _safe(name: str) -> str:
 
 
 def _meta_analysis(sweep_dir: Path, runs, fields: Sequence[str], data_dir) -> list[str]:
-    """Covariates, random-effects pooling and forest plots (:mod:`._meta`); the report's lines."""
+    """Covariates, random-effects pooling and forest plots (:mod:`connectome_priors.benchmarks._field_meta`); the
+    report's lines."""
+    from connectome_priors.benchmarks._field_meta import CONTRASTS, field_effects, plot_forest, pooled
     from connectome_priors.fields import load_field
     from connectome_priors.priors import field_covariates
-
-    from ._meta import CONTRASTS, field_effects, plot_forest, pooled
 
     covariates = {f: field_covariates(load_field(f, data_dir=data_dir)) for f in fields}
     cov_frame = _pd_frame([{"field": f, **c} for f, c in covariates.items()])
@@ -339,12 +340,13 @@ def _meta_analysis(sweep_dir: Path, runs, fields: Sequence[str], data_dir) -> li
         return lines + [f"(no contrast of {', '.join(f'{a} vs {b}' for a, b in CONTRASTS)} has runs in "
                         f"{2}+ fields yet)\n"]
     lines.append(_md_table(pool))
-    for task in tasks:
-        for a, b in CONTRASTS:
-            png = plot_forest(effects, pool, task, (a, b),
-                              sweep_dir / f"cross_field_forest_{task}_{_safe(a)}_vs_{_safe(b)}.png")
-            if png is not None:
-                lines.append(f"![{task}: {a} vs {b}]({png.name})\n")
+    labels = {f: f"{f} (N={int(covariates[f]['n_neurons'])})"
+              for f in sorted(fields, key=lambda f: (covariates[f]["n_neurons"], f))}
+    for a, b in CONTRASTS:
+        png = plot_forest(effects, pool, (a, b), tasks, sweep_dir / f"cross_field_forest_{_safe(a)}_vs_{_safe(b)}.png",
+                          labels, TASK_SHORT_LABELS)
+        if png is not None:
+            lines.append(f"![{a} vs {b}]({png.name})\n")
     return lines
 
 

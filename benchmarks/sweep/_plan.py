@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from connectome_priors.benchmarks._run_store import RUN_STORE, variant_slug
-from connectome_priors.benchmarks._schema import QUICK, SIGNS, TASKS, AblationConfig
+from connectome_priors.benchmarks._schema import QUICK, TASKS, AblationConfig
 from connectome_priors.benchmarks._variants import variant_names
 
 from ._cost_model import run_work
@@ -172,17 +172,6 @@ def finished_runs(out_dir: Path, fields: Iterable[str], signs: Iterable[str], st
             for task, variant, seed in store.finished(field_dir(out_dir, f, sign)):
                 done.add(RunKey(f, sign, task, variant, int(seed)))
     return done
-
-
-def load_runs(out_dir: Path, store=None) -> list[dict[str, Any]]:
-    """Every stored run result of a sweep folder, each with ``field`` and ``sign`` filled in."""
-    store = store or RUN_STORE
-    runs = []
-    for sign_dir in sorted(p for p in Path(out_dir).iterdir() if p.is_dir() and p.name in SIGNS):
-        for fdir in sorted(p for p in sign_dir.iterdir() if p.is_dir()):
-            for r in store.load(fdir):
-                runs.append({**r, "field": fdir.name, "sign": sign_dir.name})
-    return runs
 
 
 def field_sizes(fields: Iterable[str]) -> dict[str, int]:

@@ -1,5 +1,6 @@
 """Do the priors' effects hold across fields? A random-effects meta-analysis of each key contrast over the fields
-of a sweep, on learn rate and on learning speed, with the fields' covariates.
+of a sweep, on learn rate and on learning speed, with the fields' covariates (JAX-free: stored runs in, tables and
+figures out; used by the sweep's report and by the committed cross-field evidence).
 
 Per field and task, each contrast ``a`` vs ``b`` gives (:func:`connectome_priors.benchmarks._outcomes.outcome_tests`,
 the same seed-paired runs as an ablation):
@@ -12,7 +13,7 @@ the same seed-paired runs as an ablation):
 Then per contrast, task and outcome, :func:`connectome_priors.stats.random_effects` across fields (the pooled
 estimate with its interval, ``τ²``, ``I²`` and the prediction interval for a new field, inside [-1, 1]) and
 :func:`connectome_priors.stats.meta_regression` on the covariates of
-:func:`connectome_priors.priors.field_covariates`; one forest plot per contrast and task.
+:func:`connectome_priors.priors.field_covariates`; one forest plot per contrast (a panel per task and outcome).
 """
 
 from __future__ import annotations
@@ -21,8 +22,6 @@ import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from connectome_priors._atomic import atomic_path
 from connectome_priors.benchmarks._outcomes import outcome_tests
@@ -102,18 +101,21 @@ def pooled(effects, covariates: Mapping[str, Mapping[str, float]] | None = None)
                                        "p_holm"]))
 
 
-def plot_forest(effects, pooled_rows, task: str, contrast: tuple[str, str], path: Path) -> Path | None:
-    """One forest plot: each field's effect with its 95 % interval and the pooled estimate, per outcome.
+def draw_forest(effects, pooled_rows, contrast: tuple[str, str], tasks: Sequence[str],
+                labels: Mapping[str, str] | None = None, titles: Mapping[str, str] | None = None):
+    """One forest plot of a contrast: a panel per task and outcome, each field's effect with its 95 % interval, the
+    pooled random-effects estimate with its interval (bar) and the prediction interval for a new field (band).
 
     Args:
         effects: :func:`field_effects`.
         pooled_rows: the first frame of :func:`pooled`.
-        task: the task.
         contrast: ``(a, b)``.
-        path: the PNG.
+        tasks: the tasks, one column each (those without a pooled row are left out).
+        labels: field -> its row label (default the field's name); fields are drawn in this order, top down.
+        titles: task -> its name in the panel titles (default the task's key).
 
     Returns:
-        ``path``, or None when no outcome has the fields to pool.
+        The matplotlib figure, or None when no task and outcome has the fields to pool.
     """
     import matplotlib
 
@@ -123,33 +125,59 @@ def plot_forest(effects, pooled_rows, task: str, contrast: tuple[str, str], path
     from connectome_priors.stats import forest_rows
 
     a, b = contrast
-    panels = [o for o in OUTCOMES
-              if not pooled_rows[(pooled_rows.task == task) & (pooled_rows.a == a) & (pooled_rows.b == b)
-                                 & (pooled_rows.outcome == o)].empty]
+    mine = effects[(effects.a == a) & (effects.b == b)]
+    pool = pooled_rows[(pooled_rows.a == a) & (pooled_rows.b == b)]
+    panels = [(t, o) for t in tasks for o in OUTCOMES if not pool[(pool.task == t) & (pool.outcome == o)].empty]
     if not panels:
         return None
-    height = 1.5 + 0.18 * max(len(effects[(effects.task == task) & (effects.a == a) & (effects.b == b)
-                                          & (effects.outcome == o)]) for o in panels)
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), height), squeeze=False)
-    for ax, outcome in zip(axes[0], panels):
-        g = effects[(effects.task == task) & (effects.a == a) & (effects.b == b) & (effects.outcome == outcome)]
-        rows = forest_rows(g["field"], g["effect"], g["variance"], BOUNDS)
-        ys = np.arange(len(rows))[::-1] + 1
-        for y, (_, e, lo, hi) in zip(ys, rows):
-            ax.plot([lo, hi], [y, y], color="0.4", lw=1)
-            ax.plot([e], [y], "s", color="0.2", ms=3)
-        p = pooled_rows[(pooled_rows.task == task) & (pooled_rows.a == a) & (pooled_rows.b == b)
-                        & (pooled_rows.outcome == outcome)].iloc[0]
-        ax.fill_between([p.pred_lo, p.pred_hi], -0.6, 0.6, color="C0", alpha=0.15, lw=0)
+    order = list(labels) if labels is not None else sorted(set(mine["field"]))
+    order += sorted(set(mine["field"]) - set(order))
+    y_of = {f: len(order) - i for i, f in enumerate(order)}
+    fig, axes = plt.subplots(1, len(panels), figsize=(2.6 * len(panels) + 1.0, 1.4 + 0.15 * len(order)),
+                             squeeze=False, sharey=True)
+    for ax, (task, outcome) in zip(axes[0], panels):
+        g = mine[(mine.task == task) & (mine.outcome == outcome)]
+        for field, e, lo, hi in forest_rows(g["field"], g["effect"], g["variance"], BOUNDS):
+            ax.plot([lo, hi], [y_of[field]] * 2, color="0.45", lw=0.9)
+            ax.plot([e], [y_of[field]], "s", color="0.15", ms=2.5)
+        p = pool[(pool.task == task) & (pool.outcome == outcome)].iloc[0]
+        ax.fill_betweenx([-0.5, 0.5], p.pred_lo, p.pred_hi, color="C0", alpha=0.2, lw=0)
         ax.plot([p.lo, p.hi], [0, 0], color="C0", lw=3)
-        ax.plot([p.estimate], [0], "D", color="C0", ms=6)
+        ax.plot([p.estimate], [0], "D", color="C0", ms=5)
         ax.axvline(0, color="k", lw=0.6, ls=":")
-        ax.set_yticks([0, *ys], ["pooled (RE)", *[r[0] for r in rows]], fontsize=6)
         ax.set_xlim(-1.05, 1.05)
-        label = "learn rate" if outcome == "learn_rate" else "learning-curve AUC"
-        ax.set_xlabel(f"{a} − {b}: {label}", fontsize=8)
-        ax.set_title(f"{task}: {p.k} fields, I² = {p.i2:.2f}", fontsize=8)
+        ax.set_xlabel("learn rate" if outcome == "learn_rate" else "learning-curve AUC", fontsize=8)
+        ax.set_title(f"{(titles or {}).get(task, task)}: {p.k} fields, I² = {p.i2:.2f}", fontsize=8)
+        ax.tick_params(labelsize=7)
+    names = [labels.get(f, f) if labels is not None else f for f in order]
+    axes[0, 0].set_yticks([0, *[y_of[f] for f in order]], ["pooled (RE)", *names], fontsize=6)
+    axes[0, 0].set_ylim(-1, len(order) + 1)
+    fig.suptitle(f"{a} − {b}, per field (paired over seeds) and pooled", fontsize=9)
     fig.tight_layout()
+    return fig
+
+
+def plot_forest(effects, pooled_rows, contrast: tuple[str, str], tasks: Sequence[str], path: Path,
+                labels: Mapping[str, str] | None = None, titles: Mapping[str, str] | None = None) -> Path | None:
+    """:func:`draw_forest` saved as a PNG.
+
+    Args:
+        effects: :func:`field_effects`.
+        pooled_rows: the first frame of :func:`pooled`.
+        contrast: ``(a, b)``.
+        tasks: the tasks.
+        path: the PNG.
+        labels: field -> row label, in drawing order.
+        titles: task -> its name in the panel titles.
+
+    Returns:
+        ``path``, or None when nothing could be pooled.
+    """
+    import matplotlib.pyplot as plt
+
+    fig = draw_forest(effects, pooled_rows, contrast, tasks, labels, titles)
+    if fig is None:
+        return None
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=90)

@@ -1,0 +1,551 @@
+"""The cross-field evidence (issue 23): a sweep's runs over many fields as committed records, and
+``docs/cross_field.md`` rebuilt from them byte for byte.
+
+Inputs, written by :func:`export_sweep` (the only step that needs the fields' data):
+
+* ``docs/results/cross-field/records.jsonl``: one compact record per finished run (:func:`._records.compact`, the
+  training curve kept), each with its ``field``, sorted by field, task, variant, seed;
+* ``config.json``: the protocol every field shares (the sweep's run identity without the field), the variants,
+  tasks and seeds, and each field's ``config_hash``;
+* ``covariates.csv``: :func:`connectome_priors.priors.field_covariates` of every field;
+* ``overlap.csv``: the pairs of fields that share imaged neurons (MICrONS scans overlap), with the count.
+
+Outputs, written by :func:`rebuild_cross_field` from those files only: ``learn_rates.csv`` (per field, task and
+variant: :func:`connectome_priors.benchmarks._outcomes.outcome_table`), ``effects.csv`` (per field:
+:func:`connectome_priors.benchmarks._field_meta.field_effects`), ``pooled.csv`` and ``regression.csv``
+(:func:`~connectome_priors.benchmarks._field_meta.pooled` over all fields), ``pooled_independent.csv`` (the same
+over fields that share no neuron: a sensitivity analysis, since the random-effects model takes fields as
+independent), ``pooled_exact.csv`` (per contrast and task, the exact McNemar test on every discordant field-seed
+pair, Holm over the contrasts of a task: valid whatever the per-field sample size), one forest plot per contrast
+and ``docs/cross_field.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from connectome_priors._atomic import write_bytes, write_text
+from connectome_priors.benchmarks._field_meta import CONTRASTS, draw_forest, field_effects, pooled
+from connectome_priors.benchmarks._outcomes import outcome_table
+from connectome_priors.benchmarks._schema import TASKS
+from connectome_priors.benchmarks.report._format import (
+    TASK_LABELS,
+    TASK_SHORT_LABELS,
+    fmt,
+    fmt_p,
+    table_head,
+    table_row,
+)
+
+from ._figures import _save
+from ._records import RecordsError, _check_run, compact, record_line, sort_key
+from ._tables import write_csv
+
+CROSS_FIELD = "cross-field"  # the folder under docs/results
+DOC = "cross_field.md"  # beside reproduction.md
+RECORDS = "records.jsonl"
+CONFIG = "config.json"
+COVARIATES = "covariates.csv"
+OVERLAP = "overlap.csv"
+INPUTS = (RECORDS, CONFIG, COVARIATES, OVERLAP)
+MARGIN = 0.10  # equivalence margin of a pooled learn-rate difference
+ALPHA = 0.05
+_FIELD = re.compile(r"^[0-9]+_[0-9]+_[0-9]+$")
+#: the sweep command that makes (and resumes) the arm's store; the fields are given by size, smallest first
+SWEEP_COMMAND = ("python -m connectome_priors sweep --fields FIELDS --tasks 3,1,2 --controls "
+                 "--variants 'W*D*C,WD*C,Wdiag-D*C,W*nodiag-D*C,Wspec-D*C,W' --seeds 4 --epochs 2 "
+                 "--n-val 512 --n-test 1024 --out runs/cross-field")
+
+
+# ------------------------------------------------------------------------------------------ export
+
+
+def _shared_protocol(identity: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in identity.items() if k != "field"}
+
+
+def export_sweep(sweep_dir: str | Path, results: str | Path, data_dir: str | Path | None = None) -> tuple[Path, int]:
+    """A sweep folder's finished runs -> ``<results>/cross-field/`` (records, config, covariates, overlap).
+
+    Args:
+        sweep_dir: the sweep's ``--out`` folder.
+        results: the committed results folder (``docs/results``).
+        data_dir: folder of published fields (default: ``$CONNECTOME_PRIORS_DATA`` or the verified cache).
+
+    Returns:
+        ``(path of records.jsonl, runs exported)``.
+
+    Raises:
+        RecordsError: no finished run, a field name or run that is not valid, or fields run under different
+            protocols (the message names the field's ``config.json``).
+    """
+    from connectome_priors.benchmarks._run_store import load_config, load_sweep_runs
+
+    sweep_dir = Path(sweep_dir)
+    if not sweep_dir.is_dir():
+        raise RecordsError(f"{sweep_dir}: no such sweep folder")
+    runs = [r for r in load_sweep_runs(sweep_dir) if r.get("sign") == "free"]
+    if not runs:
+        raise RecordsError(f"{sweep_dir}: no finished runs of the free arm to export yet")
+    fields = sorted({r["field"] for r in runs})
+    hashes, protocol = {}, None
+    for field in fields:
+        where = sweep_dir / "free" / field / "config.json"
+        if not _FIELD.match(field):
+            raise RecordsError(f"{where.parent}: {field!r} is not a field name like 6_6_2")
+        config = load_config(where.parent)
+        mine = _shared_protocol(config.get("identity", {}))
+        if protocol is None:
+            protocol, first = mine, where
+        elif mine != protocol:
+            diff = {k: (mine.get(k), protocol.get(k)) for k in sorted(set(mine) | set(protocol))
+                    if mine.get(k) != protocol.get(k)}
+            raise RecordsError(f"{where}: protocol differs from {first}: {diff}")
+        hashes[field] = config["config_hash"]
+    if protocol.get("reference_compat"):
+        raise RecordsError(f"{sweep_dir}: the cross-field arm is run in corrected mode, not --reference-compat")
+    records = []
+    for run in runs:
+        where = f"{sweep_dir}/free/{run['field']}: {run['task']}/{run['variant']}/seed {run['seed']}"
+        _check_run(run, where)
+        if run["config_hash"] != hashes[run["field"]]:
+            raise RecordsError(f"{where}: config_hash {run['config_hash']} != {hashes[run['field']]} of its field")
+        records.append(compact(run))
+    records.sort(key=lambda r: (r["field"], *sort_key(r)))
+    folder = Path(results) / CROSS_FIELD
+    write_bytes(folder / RECORDS, "".join(record_line(r) + "\n" for r in records).encode(), mkdir=True)
+    config = {"protocol": protocol, "config_hash": hashes, "fields": fields,
+              "tasks": sorted({r["task"] for r in records}),
+              "variants": sorted({r["variant"] for r in records}, key=lambda v: sort_key({"task": "", "variant": v,
+                                                                                           "seed": 0})),
+              "seeds": sorted({int(r["seed"]) for r in records}), "command": SWEEP_COMMAND}
+    write_bytes(folder / CONFIG, (json.dumps(config, indent=1, sort_keys=True) + "\n").encode())
+    covariates, overlap = _field_inputs(fields, data_dir)
+    write_csv(covariates, folder / COVARIATES, float_format="%.6g")
+    write_csv(overlap, folder / OVERLAP)
+    return folder / RECORDS, len(records)
+
+
+def _field_inputs(fields: Sequence[str], data_dir) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The covariates of every field, and the pairs of fields that share neurons (by their segmentation ids)."""
+    from connectome_priors.fields import load_field
+    from connectome_priors.priors import COVARIATES as NAMES
+    from connectome_priors.priors import field_covariates
+
+    rows, ids = [], {}
+    for field in fields:
+        ds = load_field(field, data_dir=data_dir)
+        rows.append({"field": field, **field_covariates(ds)})
+        ids[field] = set(np.asarray(ds.neuron.values).tolist())
+    pairs = [{"field_a": a, "field_b": b, "shared_neurons": len(ids[a] & ids[b])}
+             for i, a in enumerate(fields) for b in fields[i + 1:] if ids[a] & ids[b]]
+    return (pd.DataFrame(rows, columns=["field", *NAMES]),
+            pd.DataFrame(pairs, columns=["field_a", "field_b", "shared_neurons"]))
+
+
+# ------------------------------------------------------------------------------------------ read
+
+
+def read_cross_field(folder: str | Path) -> tuple[list[dict[str, Any]], dict[str, Any], pd.DataFrame, pd.DataFrame]:
+    """``(records, config, covariates, overlap)`` of ``docs/results/cross-field``, validated.
+
+    Args:
+        folder: the arm's folder.
+
+    Returns:
+        The four inputs.
+
+    Raises:
+        RecordsError: naming the file (and line) of anything missing, unparsable, duplicated, of an unknown field or
+            made under another configuration.
+    """
+    folder = Path(folder)
+    try:
+        config = json.loads((folder / CONFIG).read_text(encoding="utf-8"))
+        lines = (folder / RECORDS).read_text(encoding="utf-8").splitlines()
+        covariates = pd.read_csv(folder / COVARIATES, dtype={"field": str})
+        overlap = pd.read_csv(folder / OVERLAP, dtype={"field_a": str, "field_b": str})
+    except FileNotFoundError as exc:
+        raise RecordsError(f"{exc.filename}: missing (export the arm with 'python -m connectome_priors evidence "
+                           "export runs/cross-field --arm cross-field')") from None
+    except (OSError, ValueError) as exc:
+        raise RecordsError(f"{folder}: unreadable input ({exc})") from None
+    hashes = config.get("config_hash") if isinstance(config, dict) else None
+    if not isinstance(hashes, dict):
+        raise RecordsError(f"{folder / CONFIG}: expected an object with 'config_hash' per field")
+    bad = [f for f in hashes if not isinstance(f, str) or not _FIELD.match(f)]
+    if bad:
+        raise RecordsError(f"{folder / CONFIG}: {bad} are not field names like 6_6_2")
+    records, seen = [], {}
+    for lineno, line in enumerate(lines, 1):
+        where = f"{folder / RECORDS}, line {lineno}"
+        try:
+            run = json.loads(line)
+        except ValueError as exc:
+            raise RecordsError(f"{where}: not valid JSON ({exc})") from None
+        _check_run(run, where)
+        field = run.get("field")
+        if field not in hashes:
+            raise RecordsError(f"{where}: field {field!r} is not one of the fields of {folder / CONFIG}")
+        if run["config_hash"] != hashes[field]:
+            raise RecordsError(f"{where}: config_hash {run['config_hash']} != {hashes[field]} of field {field}")
+        key = (field, run["task"], run["variant"], int(run["seed"]))
+        if key in seen:
+            raise RecordsError(f"{where}: duplicate run {key} (first on line {seen[key]})")
+        seen[key] = lineno
+        records.append(run)
+    missing = sorted(set(hashes) - set(covariates["field"]))
+    if missing:
+        raise RecordsError(f"{folder / COVARIATES}: no row for field(s) {missing}")
+    return records, config, covariates, overlap
+
+
+# ------------------------------------------------------------------------------------------ analysis
+
+
+def independent_fields(fields: Sequence[str], overlap: pd.DataFrame) -> list[str]:
+    """A set of fields no two of which share a neuron: greedily, the fields with the fewest overlaps first (ties by
+    name), each kept when it shares no neuron with one already kept.
+
+    Args:
+        fields: the candidates.
+        overlap: ``field_a, field_b, shared_neurons`` rows.
+
+    Returns:
+        The kept fields, sorted by name.
+
+    Example::
+
+        >>> ov = pd.DataFrame({"field_a": ["a", "b"], "field_b": ["b", "c"], "shared_neurons": [3, 1]})
+        >>> independent_fields(["a", "b", "c", "d"], ov)
+        ['a', 'c', 'd']
+    """
+    fields = list(fields)
+    neighbours: dict[str, set[str]] = {f: set() for f in fields}
+    for a, b, n in overlap[["field_a", "field_b", "shared_neurons"]].itertuples(index=False):
+        if n > 0 and a in neighbours and b in neighbours:
+            neighbours[a].add(b)
+            neighbours[b].add(a)
+    kept: list[str] = []
+    for f in sorted(fields, key=lambda f: (len(neighbours[f]), f)):
+        if not neighbours[f] & set(kept):
+            kept.append(f)
+    return sorted(kept)
+
+
+def pooled_exact(records: Sequence[Mapping[str, Any]], tasks: Sequence[str],
+                 contrasts: Sequence[tuple[str, str]] = CONTRASTS) -> pd.DataFrame:
+    """Per task and contrast, every field-seed pair pooled: seeds learned by ``a`` only and by ``b`` only, and the
+    exact McNemar p (two-sided binomial on the discordant pairs), Holm over the contrasts of the task.
+
+    Args:
+        records: runs with ``field``.
+        tasks: the tasks.
+        contrasts: the ``(a, b)`` pairs.
+
+    Returns:
+        Columns ``task, a, b, fields, pairs, a_only, b_only, p, p_holm``.
+    """
+    from scipy.stats import binomtest
+
+    from connectome_priors.stats import LEARN_THRESHOLDS, holm
+
+    learned: dict[tuple[str, str, str, int], bool] = {}
+    for r in records:
+        acc = r["metrics"].get("Test_Accuracy")
+        if acc is not None and math.isfinite(acc):
+            learned[(r["field"], r["task"], r["variant"], int(r["seed"]))] = acc >= LEARN_THRESHOLDS[r["task"]]
+    rows = []
+    for task in tasks:
+        part = []
+        for a, b in contrasts:
+            keys = [(f, s) for (f, t, v, s) in learned if t == task and v == a and (f, task, b, s) in learned]
+            if not keys:
+                continue
+            a_only = sum(learned[(f, task, a, s)] and not learned[(f, task, b, s)] for f, s in keys)
+            b_only = sum(learned[(f, task, b, s)] and not learned[(f, task, a, s)] for f, s in keys)
+            p = binomtest(a_only, a_only + b_only, 0.5).pvalue if a_only + b_only else 1.0
+            part.append(dict(task=task, a=a, b=b, fields=len({f for f, _ in keys}), pairs=len(keys), a_only=a_only,
+                             b_only=b_only, p=float(p)))
+        for row, ph in zip(part, holm([r["p"] for r in part]) if part else []):
+            row["p_holm"] = float(ph)
+        rows += part
+    return pd.DataFrame(rows, columns=["task", "a", "b", "fields", "pairs", "a_only", "b_only", "p", "p_holm"])
+
+
+def verdict(row: Mapping[str, Any], margin: float = MARGIN) -> str:
+    """The pooled learn-rate verdict of one random-effects row: a direction only when the 95 % interval excludes 0;
+    equivalence only when the interval lies inside ``±margin``; otherwise no consistent effect shown.
+
+    Args:
+        row: ``a, b, estimate, lo, hi, pred_lo, pred_hi``.
+        margin: the equivalence margin.
+
+    Returns:
+        The verdict text.
+
+    Example::
+
+        >>> verdict(dict(a="A", b="B", estimate=0.4, lo=0.2, hi=0.6, pred_lo=-0.1, pred_hi=0.9))
+        'A > B on average across fields; a new field may show no gain (prediction interval [-0.10, 0.90])'
+        >>> verdict(dict(a="A", b="B", estimate=0.01, lo=-0.05, hi=0.07, pred_lo=-0.05, pred_hi=0.07))
+        'equivalent within ±0.10 on average across fields'
+    """
+    a, b = row["a"], row["b"]
+    pred = f"[{row['pred_lo']:.2f}, {row['pred_hi']:.2f}]"
+    if row["lo"] > 0 or row["hi"] < 0:
+        word = f"{a} > {b}" if row["lo"] > 0 else f"{a} < {b}"
+        same_sign = row["pred_lo"] > 0 if row["lo"] > 0 else row["pred_hi"] < 0
+        tail = (f"and in a new field too (prediction interval {pred})" if same_sign
+                else f"a new field may show no {'gain' if row['lo'] > 0 else 'loss'} (prediction interval {pred})")
+        return f"{word} on average across fields; {tail}"
+    if -margin < row["lo"] and row["hi"] < margin:
+        return f"equivalent within ±{margin:.2f} on average across fields"
+    return "no consistent effect shown across fields"
+
+
+# ------------------------------------------------------------------------------------------ rebuild
+
+
+def _safe(name: str) -> str:
+    return name.replace("*", "star")
+
+
+def _ci(row: Mapping[str, Any], lo: str = "lo", hi: str = "hi", est: str = "estimate") -> str:
+    return f"{fmt(row[est])} [{fmt(row[lo])}, {fmt(row[hi])}]"
+
+
+def _code(variant: str) -> str:
+    return f"`{variant}`"
+
+
+def rebuild_cross_field(folder: str | Path, doc: str | Path, *, figures: bool = True) -> list[Path]:
+    """Every derived file of the cross-field arm and ``docs/cross_field.md``, from the committed inputs only.
+
+    Args:
+        folder: ``docs/results/cross-field``.
+        doc: where to write ``cross_field.md``.
+        figures: draw the forest plots too.
+
+    Returns:
+        The files written, the document last.
+
+    Raises:
+        RecordsError: unusable inputs.
+    """
+    folder = Path(folder)
+    records, config, cov, overlap = read_cross_field(folder)
+    tasks = [t for t in TASKS if t in set(config.get("tasks", []))]
+    cov = cov.set_index("field")
+    covariates = {f: {k: float(v) for k, v in row.items()} for f, row in cov.iterrows()}
+    fields = sorted({r["field"] for r in records}, key=lambda f: (covariates[f]["n_neurons"], f))
+    written = []
+
+    variants = list(config.get("variants", []))
+    rates = []
+    for field in fields:
+        t = outcome_table([r for r in records if r["field"] == field], tasks, variants)
+        rates.append(t.assign(field=field, n_neurons=int(covariates[field]["n_neurons"])))
+    rates = pd.concat(rates, ignore_index=True)[["field", "n_neurons", "task", "variant", "threshold", "n", "learned",
+                                                   "learn_rate", "learn_lo", "learn_hi", "auc_n", "auc"]]
+    written.append(write_csv(rates, folder / "learn_rates.csv"))
+    effects = field_effects(records, tasks)
+    written.append(write_csv(effects, folder / "effects.csv"))
+    pool, regression = pooled(effects, covariates)
+    written.append(write_csv(pool, folder / "pooled.csv"))
+    written.append(write_csv(regression, folder / "regression.csv"))
+    independent = independent_fields(fields, overlap)
+    pool_ind, _ = pooled(effects[effects.field.isin(independent)])
+    written.append(write_csv(pool_ind, folder / "pooled_independent.csv"))
+    exact = pooled_exact(records, tasks)
+    written.append(write_csv(exact, folder / "pooled_exact.csv"))
+
+    labels = {f: f"{f} (N={int(covariates[f]['n_neurons'])})" for f in fields}
+    forests = []
+    for a, b in CONTRASTS:
+        path = folder / f"forest_{_safe(a)}_vs_{_safe(b)}.png"
+        if figures:
+            import matplotlib
+
+            with matplotlib.rc_context(matplotlib.rcParamsDefault):
+                fig = draw_forest(effects, pool, (a, b), tasks, labels, TASK_SHORT_LABELS)
+            if fig is None:
+                continue
+            written.append(_save(fig, path))
+        if not pool[(pool.a == a) & (pool.b == b)].empty:
+            forests.append((a, b, path))
+    text = render(records, config, covariates, fields, rates, pool, pool_ind, independent, exact, regression,
+                  overlap, forests, folder, Path(doc))
+    write_text(Path(doc), text)
+    return written + [Path(doc)]
+
+
+def _rel(path: Path, doc: Path) -> str:
+    import os
+
+    return Path(os.path.relpath(path, doc.parent)).as_posix()
+
+
+def render(records, config, covariates, fields, rates, pool, pool_ind, independent, exact, regression, overlap,
+           forests, folder: Path, doc: Path) -> str:
+    """The text of ``docs/cross_field.md`` (see :func:`rebuild_cross_field` for the arguments' sources)."""
+    protocol = config["protocol"]
+    tasks = [t for t in TASKS if t in set(config.get("tasks", []))]
+    n_seeds = len(config.get("seeds", []))
+    lr = pool[pool.outcome == "learn_rate"]
+
+    def is_complete(field: str, task: str) -> bool:
+        mine = rates[(rates.field == field) & (rates.task == task)]
+        return len(mine) == len(config["variants"]) and bool((mine["n"] >= n_seeds).all())
+
+    complete = {t: sum(is_complete(f, t) for f in fields) for t in tasks}
+    shared = int(overlap["shared_neurons"].sum()) if not overlap.empty else 0
+    lines = [
+        "# Beyond one field: do the priors' effects hold across the MICrONS fields?",
+        "",
+        "_Generated by `python -m connectome_priors evidence rebuild` from the committed inputs in "
+        f"[`{_rel(folder, doc)}/`]({_rel(folder, doc)}/) ({', '.join(f'`{n}`' for n in INPUTS)}); "
+        "`python -m connectome_priors evidence check` regenerates it byte for byte. Do not edit by hand._",
+        "",
+        "The paper ran its ablation on one imaging field (6_6_2). Here the decisive variants run, seed-paired, on "
+        f"**{len(fields)} fields** ({min(int(covariates[f]['n_neurons']) for f in fields)} to "
+        f"{max(int(covariates[f]['n_neurons']) for f in fields)} neurons; the package knows 56 published fields), "
+        f"{len(records)} runs in all, and each key contrast is pooled across fields by a random-effects "
+        "meta-analysis.",
+        "",
+        "## The answer so far",
+        "",
+        "Learn rate (held-out test accuracy at the task's threshold), pooled difference of the paired learn rates "
+        "across fields with its 95 % interval; the verdict follows the interval (a direction only when it excludes 0,"
+        f" equivalence only inside ±{MARGIN:.2f}); the exact test pools every field-seed pair.",
+        "",
+    ]
+    lines += table_head(["contrast", "task", "fields", "pooled difference [95 % CI]", "I²",
+                         "exact McNemar, all pairs (Holm)", "verdict"])
+    for row in lr.itertuples():
+        e = exact[(exact.task == row.task) & (exact.a == row.a) & (exact.b == row.b)]
+        ex = (f"{int(e.a_only.iloc[0])} vs {int(e.b_only.iloc[0])} discordant, p = {fmt_p(e.p_holm.iloc[0])}"
+              if not e.empty else "–")
+        lines.append(table_row([f"{_code(row.a)} vs {_code(row.b)}", TASK_LABELS.get(row.task, row.task), row.k,
+                                _ci(row._asdict()), fmt(row.i2, 2), ex, _md_verdict(verdict(row._asdict()))]))
+    lines += [
+        "",
+        "## What ran",
+        "",
+        f"- Mode: corrected (the library's default; not `--reference-compat`). Sign: free. Variants: "
+        f"{', '.join(_code(v) for v in config['variants'])}. Tasks: "
+        f"{', '.join(TASK_LABELS.get(t, t) for t in tasks)}. Seeds per cell: {n_seeds} "
+        f"({', '.join(str(s) for s in config['seeds'])}); every variant of a seed sees the same trials.",
+        f"- Protocol (the short one, which does not saturate): {protocol['epochs']} epochs of {protocol['n_train']} "
+        f"training trials, batch {protocol['batch_size']}, learning rate {protocol['lr']}, communicability penalty "
+        f"λ = {protocol['lam']}; {protocol['n_val']} validation and {protocol['n_test']} held-out test trials.",
+        f"- Fields with every variant at {n_seeds} seeds: "
+        + ", ".join(f"{TASK_LABELS.get(t, t)} {complete[t]}" for t in tasks)
+        + f" of the {len(fields)} fields with records. The store is made and resumed by `{config['command']}` "
+          "(the fields by size, smallest first), exported by "
+          "`python -m connectome_priors evidence export runs/cross-field --arm cross-field`.",
+        "",
+        "## Pooled effects (random effects, DerSimonian-Laird)",
+        "",
+        "Per field: the seed-paired learn-rate difference with the variance of "
+        "`connectome_priors.stats.paired_rate_difference`, and the mean paired difference of the learning-curve "
+        "AUC (learning speed; fields whose AUC differences have no spread are left out of that pooling). Pooled "
+        "estimate with its 95 % interval, between-field variance τ², I², Cochran's Q, and the 95 % prediction "
+        "interval for a new field; all clipped to [-1, 1].",
+        "",
+    ]
+    lines += _pool_table(pool)
+    lines += [
+        "",
+        "### Sensitivity: fields that share no neuron",
+        "",
+        (f"MICrONS scans overlap: {len(overlap)} pairs of these fields share imaged neurons ({shared} shared "
+         "neurons counted per pair), so the fields are not fully independent samples, as the random-effects model "
+         "assumes. Pooled again " if len(overlap) else "No two of these fields share an imaged neuron (MICrONS "
+         "scans can overlap), so this pooling is the same as the one above: ")
+        + f"over {len(independent)} fields no two of which share a neuron "
+        "(`connectome_priors.benchmarks.evidence._cross_field.independent_fields`): "
+        f"{', '.join(independent)}.",
+        "",
+    ]
+    lines += _pool_table(pool_ind)
+    lines += ["", "## Forest plots (one per contrast)", ""]
+    for a, b, path in forests:
+        lines += [f"![{a} vs {b}]({_rel(path, doc)})", ""]
+    lines += ["## What goes with the effect: meta-regression on the field covariates", "",
+              "Weighted least squares of each field's effect on one covariate at a time (weights 1 / (v + τ²)), Holm "
+              "over the covariates of a contrast, task and outcome. Rows with Holm p < 0.05:", ""]
+    sig = regression[regression.p_holm < ALPHA]
+    if sig.empty:
+        lines.append(f"None: no covariate goes with any pooled effect after Holm (all {len(regression)} fits in "
+                     f"[`regression.csv`]({_rel(folder / 'regression.csv', doc)})).")
+    else:
+        lines += table_head(["contrast", "task", "outcome", "covariate", "fields", "slope [95 % CI]", "p (Holm)"])
+        for r in sig.itertuples():
+            lines.append(table_row([f"{_code(r.a)} vs {_code(r.b)}", TASK_LABELS.get(r.task, r.task), r.outcome,
+                                    r.covariate, r.k, f"{r.slope:.3g} [{r.lo:.3g}, {r.hi:.3g}]", fmt_p(r.p_holm)]))
+        lines += ["", f"All fits: [`regression.csv`]({_rel(folder / 'regression.csv', doc)})."]
+    lines += ["", "## Learn rates, all fields together", "",
+              "Runs that learned, summed over fields (descriptive: seeds within a field are not independent of the "
+              f"field); per field in [`learn_rates.csv`]({_rel(folder / 'learn_rates.csv', doc)}).", ""]
+    lines += table_head(["variant", *[TASK_LABELS.get(t, t) for t in tasks]])
+    for v in config["variants"]:
+        cells = []
+        for t in tasks:
+            sub = rates[(rates.variant == v) & (rates.task == t)]
+            cells.append(f"{int(sub.learned.sum())}/{int(sub.n.sum())} in {len(sub)} fields" if len(sub) else "–")
+        lines.append(table_row([_code(v), *cells]))
+    lines += ["", "## Field covariates", "",
+              "`connectome_priors.priors.field_covariates`: N, connectome density, the share of W*'s squared weight "
+              "on its diagonal (mean over seeds 0-3), mean and SD of STTC and correlation over neuron pairs, median "
+              "and IQR of soma distances (µm), and Spearman's rho of STTC and of correlation with synapse counts.", ""]
+    names = [c for c in next(iter(covariates.values()))]
+    lines += table_head(["field", *names])
+    for f in fields:
+        lines.append(table_row([f, *[_num(covariates[f][c]) for c in names]]))
+    lines += [
+        "",
+        "## What this does not show",
+        "",
+        f"- Per field, {n_seeds} seeds are too few for any test: the smallest exact McNemar p with {n_seeds} pairs is "
+        f"{2 * 0.5 ** n_seeds:.3g}, so every single field is untestable with {n_seeds} seeds; the per-field "
+        "intervals of the forest plots are normal approximations and wide. The inference is the pooling.",
+        "- Corrected mode, free sign, the short protocol: effects are on learning within that budget, not on the "
+        "paper's 10-epoch accuracies; the nonnegative arm and compat mode were not run across fields.",
+        "- A pooled interval that excludes 0 says the average effect across fields is not 0; the prediction "
+        "interval says how far a single new field may stray. Heterogeneity (τ², I²) from few seeds per field is "
+        "itself imprecise.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _num(x: float) -> str:
+    if x != x:
+        return "–"
+    return f"{x:.0f}" if abs(x) >= 100 or float(x).is_integer() else f"{x:.3g}"
+
+
+def _md_verdict(text: str) -> str:
+    return text.replace("*", r"\*")
+
+
+def _pool_table(pool: pd.DataFrame) -> list[str]:
+    if pool.empty:
+        return ["(no contrast has runs in 2 or more fields yet)"]
+    lines = table_head(["contrast", "task", "outcome", "fields", "pooled [95 % CI]", "τ²", "I²", "Q (p)",
+                        "prediction interval"])
+    for r in pool.itertuples():
+        lines.append(table_row([f"{_code(r.a)} vs {_code(r.b)}", TASK_LABELS.get(r.task, r.task),
+                                "learn rate" if r.outcome == "learn_rate" else "AUC", r.k, _ci(r._asdict()),
+                                fmt(r.tau2, 4), fmt(r.i2, 2), f"{fmt(r.q, 2)} ({fmt_p(r.q_p)})",
+                                f"[{fmt(r.pred_lo)}, {fmt(r.pred_hi)}]"]))
+    return lines

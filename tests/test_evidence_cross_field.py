@@ -1,0 +1,145 @@
+"""The cross-field evidence: a sweep exported as committed records, rebuilt into docs/cross_field.md byte for byte,
+with its pooled numbers checked against independent computations."""
+
+from __future__ import annotations
+
+import doctest
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import binomtest
+from sweep_helpers import ClaimingCells
+
+from connectome_priors.benchmarks._field_meta import CONTRASTS
+from connectome_priors.benchmarks.evidence import _build as build
+from connectome_priors.benchmarks.evidence import _cross_field as xf
+from connectome_priors.benchmarks.evidence._records import RecordsError
+from connectome_priors.benchmarks.sweep import _plan as plan
+from connectome_priors.benchmarks.sweep import _run as sweep_run
+from connectome_priors.stats import LEARN_THRESHOLDS, paired_rate_difference, random_effects
+
+FIELDS = ("5_3_8", "7_5_8", "4_7_8")  # 7_5_8 and 4_7_8 share 20 imaged neurons
+VARIANTS = tuple(dict.fromkeys(v for pair in CONTRASTS for v in pair))
+TEMPLATE = Path(__file__).resolve().parents[1] / "docs" / "results" / "reproduction_template.md"
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory, microns_dir):
+    root = tmp_path_factory.mktemp("xf")
+    opts = plan.SweepOptions(seeds=4, epochs=1, tasks=("Task1", "Task3"), variants=VARIANTS)
+    sweep_run.run_sweep(FIELDS, opts, root / "sweep", cell_fn=ClaimingCells(), progress=False)
+    results = root / "docs" / "results"
+    results.mkdir(parents=True)
+    shutil.copy2(TEMPLATE, results / TEMPLATE.name)
+    path, n = xf.export_sweep(root / "sweep", results, data_dir=microns_dir)
+    return root, results, path, n
+
+
+def test_export_writes_every_run_once_with_the_shared_protocol(exported):
+    root, results, path, n = exported
+    assert n == len(FIELDS) * len(VARIANTS) * 2 * 4
+    lines = path.read_text().splitlines()
+    assert len(lines) == n
+    keys = [(r["field"], r["task"], r["variant"], r["seed"]) for r in map(json.loads, lines)]
+    assert len(set(keys)) == n and [k[0] for k in keys] == sorted(k[0] for k in keys)
+    assert all("curve" in json.loads(line) and "cell_wall_s" not in json.loads(line) for line in lines)
+    config = json.loads((results / xf.CROSS_FIELD / xf.CONFIG).read_text())
+    assert config["fields"] == sorted(FIELDS) and config["seeds"] == [0, 1, 2, 3]
+    assert "field" not in config["protocol"] and config["protocol"]["epochs"] == 1
+    cov = pd.read_csv(results / xf.CROSS_FIELD / xf.COVARIATES, dtype={"field": str}).set_index("field")
+    assert cov.loc["5_3_8", "n_neurons"] == 42
+    overlap = pd.read_csv(results / xf.CROSS_FIELD / xf.OVERLAP, dtype=str)
+    assert overlap.values.tolist() == [["4_7_8", "7_5_8", "20"]]
+
+
+def test_rebuild_matches_independent_computations_and_checks_byte_for_byte(exported):
+    root, results, path, _ = exported
+    written = build.rebuild(results)
+    doc = results.parent / xf.DOC
+    assert doc in written and doc.read_text().startswith("# Beyond one field")
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    learned = {(r["field"], r["task"], r["variant"], r["seed"]):
+               r["metrics"]["Test_Accuracy"] >= LEARN_THRESHOLDS[r["task"]] for r in records}
+    pooled = pd.read_csv(results / xf.CROSS_FIELD / "pooled.csv")
+    exact = pd.read_csv(results / xf.CROSS_FIELD / "pooled_exact.csv")
+    for task in ("Task1", "Task3"):
+        for a, b in CONTRASTS:
+            ys, vs, a_total, b_total = [], [], 0, 0
+            for f in FIELDS:
+                a_only = sum(learned[(f, task, a, s)] and not learned[(f, task, b, s)] for s in range(4))
+                b_only = sum(learned[(f, task, b, s)] and not learned[(f, task, a, s)] for s in range(4))
+                y, v = paired_rate_difference(a_only, b_only, 4)
+                ys.append(y)
+                vs.append(v)
+                a_total, b_total = a_total + a_only, b_total + b_only
+            oracle = random_effects(ys, vs, bounds=(-1, 1))
+            row = pooled[(pooled.task == task) & (pooled.a == a) & (pooled.b == b)
+                         & (pooled.outcome == "learn_rate")].iloc[0]
+            assert (row.k, row.estimate, row.lo, row.hi) == (3, pytest.approx(oracle.estimate, abs=1e-6),
+                                                             pytest.approx(oracle.lo, abs=1e-6),
+                                                             pytest.approx(oracle.hi, abs=1e-6))
+            e = exact[(exact.task == task) & (exact.a == a) & (exact.b == b)].iloc[0]
+            assert (e.a_only, e.b_only, e.pairs) == (a_total, b_total, 12)
+            p = binomtest(a_total, a_total + b_total).pvalue if a_total + b_total else 1.0
+            assert e.p == pytest.approx(p, abs=1e-6) and p - 1e-6 <= e.p_holm <= 1
+    independent = pd.read_csv(results / xf.CROSS_FIELD / "pooled_independent.csv")
+    assert set(independent.k) == {2}  # 4_7_8 and 7_5_8 share neurons: one of them is left out
+    for contrast in CONTRASTS:
+        png = results / xf.CROSS_FIELD / f"forest_{xf._safe(contrast[0])}_vs_{xf._safe(contrast[1])}.png"
+        assert png.stat().st_size > 0 and f"]({png.relative_to(results.parent).as_posix()})" in doc.read_text()
+    out = build.check(results)
+    assert not out["differ"] and not out["missing"], out
+    assert "cross_field.md" in out["identical"]
+
+
+def test_independent_fields_share_no_neuron_and_cannot_grow():
+    rng = np.random.default_rng(5)
+    names = [f"f{i}" for i in range(12)]
+    pairs = [(a, b, int(rng.integers(1, 9))) for i, a in enumerate(names) for b in names[i + 1:]
+             if rng.random() < 0.3]
+    overlap = pd.DataFrame(pairs, columns=["field_a", "field_b", "shared_neurons"])
+    kept = xf.independent_fields(names, overlap)
+    edges = {frozenset((a, b)) for a, b, _ in pairs}
+    assert not any(frozenset((a, b)) in edges for a in kept for b in kept if a != b)
+    for f in set(names) - set(kept):  # maximal: every field left out overlaps a kept one
+        assert any(frozenset((f, k)) in edges for k in kept)
+
+
+def test_read_names_the_file_and_line_of_a_bad_record(exported, tmp_path):
+    _, results, _, _ = exported
+    folder = tmp_path / xf.CROSS_FIELD
+    shutil.copytree(results / xf.CROSS_FIELD, folder)
+    lines = (folder / xf.RECORDS).read_text().splitlines()
+    bad = json.loads(lines[2])
+    bad["config_hash"] = "0" * 16
+    (folder / xf.RECORDS).write_text("\n".join([*lines[:2], json.dumps(bad), *lines[3:]]) + "\n")
+    with pytest.raises(RecordsError, match=r"records\.jsonl, line 3: config_hash 0{16}"):
+        xf.read_cross_field(folder)
+    config = json.loads((folder / xf.CONFIG).read_text())
+    config["config_hash"]["../etc"] = "x"
+    (folder / xf.CONFIG).write_text(json.dumps(config))
+    with pytest.raises(RecordsError, match=r"config\.json: \['\.\./etc'\] are not field names"):
+        xf.read_cross_field(folder)
+
+
+def test_export_refuses_fields_run_under_different_protocols(tmp_path, microns_dir):
+    opts = plan.SweepOptions(seeds=2, epochs=1, tasks=("Task3",), variants=("W*D*C", "WD*C"))
+    sweep_run.run_sweep(("5_3_8",), opts, tmp_path / "sweep", cell_fn=ClaimingCells(), progress=False)
+    other = plan.SweepOptions(seeds=2, epochs=2, tasks=("Task3",), variants=("W*D*C", "WD*C"))
+    sweep_run.run_sweep(("7_5_8",), other, tmp_path / "sweep", cell_fn=ClaimingCells(), progress=False)
+    with pytest.raises(RecordsError, match=r"7_5_8/config\.json: protocol differs .*'epochs': \(2, 1\)"):
+        xf.export_sweep(tmp_path / "sweep", tmp_path / "results", data_dir=microns_dir)
+    assert not (tmp_path / "results").exists()
+
+
+def test_the_verdicts_claim_no_more_than_the_interval():
+    result = doctest.testmod(xf, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 3 and result.failed == 0
+    row = dict(a="A", b="B", estimate=0.05, lo=-0.02, hi=0.12, pred_lo=-0.3, pred_hi=0.4)
+    assert xf.verdict(row) == "no consistent effect shown across fields"
+    row.update(lo=-0.3, hi=-0.1, estimate=-0.2, pred_lo=-0.5, pred_hi=-0.01)
+    assert xf.verdict(row).startswith("A < B on average across fields; and in a new field too")

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from connectome_priors._protocol import PAPER
+from connectome_priors._protocol import PAPER, PROTOCOLS, SHORT
 
 from ._schema import PAPER_SEEDS, QUICK, AblationConfig
 from ._variants import parse_variants
@@ -66,6 +66,11 @@ def ablation_parser() -> argparse.ArgumentParser:
     a("--quick", action="store_true",
       help=f"a small but real run: {QUICK['seeds']} seeds, {QUICK['epochs']} epochs, "
            f"{QUICK['n_train']} training trials (overridable)")
+    a("--protocol", choices=tuple(PROTOCOLS), default="paper",
+      help=f"the training protocol's defaults: 'paper' ({PAPER.epochs} epochs, {PAPER.n_val} validation and "
+           f"{PAPER.n_test} test trials) or 'short' ({SHORT.epochs} epochs, {SHORT.n_val} and {SHORT.n_test}: "
+           "before Go/NoGo saturates, so learn rate and learning speed separate the variants); each size can "
+           "still be overridden")
     a("--n-train", type=int, default=None, help=f"training trials per run (default {PAPER.n_train})")
     a("--n-val", type=int, default=None, help=f"validation trials (default {PAPER.n_val})")
     a("--n-test", type=int, default=None, help=f"held-out test trials (default {PAPER.n_test})")
@@ -91,16 +96,17 @@ def config_from_args(args: argparse.Namespace):
             return value
         return QUICK[name] if args.quick and name in QUICK else default
 
+    base = PROTOCOLS[getattr(args, "protocol", None) or "paper"]
     n_seeds = pick(args.seeds, "seeds", PAPER_SEEDS)
     if n_seeds < 1:
         raise ValueError("--seeds must be >= 1")
     variants = [v.name for v in parse_variants(args.variants, controls=args.controls)]
     return AblationConfig(
-        field=args.field, seeds=tuple(range(n_seeds)), epochs=pick(args.epochs, "epochs", PAPER.epochs),
+        field=args.field, seeds=tuple(range(n_seeds)), epochs=pick(args.epochs, "epochs", base.epochs),
         tasks=args.tasks, variants=tuple(variants), sign=args.sign, functional=args.functional,
         reference_compat=args.reference_compat,
-        n_train=pick(args.n_train, "n_train", PAPER.n_train), n_val=pick(args.n_val, "n_val", PAPER.n_val),
-        n_test=pick(args.n_test, "n_test", PAPER.n_test), data_dir=args.data_dir,
+        n_train=pick(args.n_train, "n_train", base.n_train), n_val=pick(args.n_val, "n_val", base.n_val),
+        n_test=pick(args.n_test, "n_test", base.n_test), data_dir=args.data_dir,
         seeds_per_call=args.seeds_per_call, save_weights=not args.no_weights, quick=args.quick,
         model=args.model)
 

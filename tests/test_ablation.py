@@ -37,6 +37,20 @@ def test_cli_quick_and_explicit_options():
     assert main(["nonsense"]) == 2
 
 
+def test_cli_protocol_short_sets_the_short_sizes_and_yields_to_explicit_ones():
+    from connectome_priors._protocol import PAPER, SHORT
+
+    short = config_from_args(ablation_parser().parse_args(["--protocol", "short"]))
+    assert (short.epochs, short.n_train, short.n_val, short.n_test) == (2, 5120, 512, 1024) == (
+        SHORT.epochs, SHORT.n_train, SHORT.n_val, SHORT.n_test)
+    paper = config_from_args(ablation_parser().parse_args([]))
+    assert (paper.epochs, paper.n_val) == (PAPER.epochs, PAPER.n_val) and paper.config_hash() != short.config_hash()
+    mixed = config_from_args(ablation_parser().parse_args(["--protocol", "short", "--epochs", "4", "--n-test", "64"]))
+    assert (mixed.epochs, mixed.n_val, mixed.n_test) == (4, 512, 64)
+    with pytest.raises(SystemExit):
+        ablation_parser().parse_args(["--protocol", "long"])
+
+
 # --------------------------------------------------------------------------------------------
 # a tiny real ablation, interrupted and resumed
 

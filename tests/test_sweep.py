@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 
@@ -179,3 +180,24 @@ def test_paper_protocol_defaults():
     assert fields == ("6_6_2",) and opt.signs == ("free", "nonneg") and opt.seeds == 20 and opt.epochs == 10
     cells = plan.plan_cells(fields, opt)
     assert len(cells) == 2 * 3 and all(len(c.variants) == 11 and len(c.seeds) == 20 for c in cells)
+
+
+def test_the_short_protocol_is_the_cross_field_arms_configuration():
+    """``--protocol short`` resumes the cross-field store made with explicit sizes: same run identity."""
+    from connectome_priors._protocol import SHORT
+    from connectome_priors.benchmarks._ablation import config_from_sweep
+    from connectome_priors.benchmarks.sweep._cli import add_arguments, options_from_args
+
+    def config(*argv):
+        args = add_arguments(argparse.ArgumentParser()).parse_args(["--fields", "5_3_8", "--tasks", "3", *argv])
+        fields, options = options_from_args(args)
+        cell = plan.plan_cells(fields, options)[0]
+        return options, config_from_sweep(cell, options)
+
+    short_options, short = config("--protocol", "short")
+    _, explicit = config("--epochs", "2", "--n-val", "512", "--n-test", "1024")
+    _, paper = config()
+    assert short.config_hash() == explicit.config_hash() != paper.config_hash()
+    assert (short.epochs, short.n_train, short.n_val, short.n_test) == (SHORT.epochs, SHORT.n_train, SHORT.n_val,
+                                                                        SHORT.n_test)
+    assert short_options.signs == ("free",) and config("--protocol", "short", "--epochs", "3")[1].epochs == 3

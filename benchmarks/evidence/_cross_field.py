@@ -60,9 +60,8 @@ MARGIN = 0.10  # equivalence margin of a pooled learn-rate difference
 ALPHA = 0.05
 _FIELD = re.compile(r"^[0-9]+_[0-9]+_[0-9]+$")
 #: the sweep command that makes (and resumes) the arm's store; the fields are given by size, smallest first
-SWEEP_COMMAND = ("python -m connectome_priors sweep --fields FIELDS --tasks 3,1,2 --controls "
-                 "--variants 'W*D*C,WD*C,Wdiag-D*C,W*nodiag-D*C,Wspec-D*C,W' --seeds 4 --epochs 2 "
-                 "--n-val 512 --n-test 1024 --out runs/cross-field")
+SWEEP_COMMAND = ("python -m connectome_priors sweep --protocol short --fields FIELDS --tasks 3,1,2 --controls "
+                 "--variants 'W*D*C,WD*C,Wdiag-D*C,W*nodiag-D*C,Wspec-D*C,W' --seeds 4 --out runs/cross-field")
 
 
 # ------------------------------------------------------------------------------------------ export

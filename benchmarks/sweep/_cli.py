@@ -54,6 +54,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from connectome_priors._protocol import PAPER, SHORT
 from connectome_priors.benchmarks._cli import MODEL_HELP, run_interruptible
 from connectome_priors.benchmarks._run_store import load_sweep_runs, write_once
 from connectome_priors.benchmarks._schema import QUICK, SIGNS, parse_tasks
@@ -124,10 +125,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     a("--workers", type=int, default=None, help="workers for --predict-only (default: 1 local, CPUs ray)")
     a("--calibration", action="append", default=None,
       help="sweep folder(s) whose cell records fit the cost model (repeatable; default: --out)")
-    a("--protocol", default=None, choices=("paper",),
+    a("--protocol", default=None, choices=("paper", "short"),
       help="'paper': the paper's full protocol on 6_6_2 -- 11 variants x 3 tasks x 20 seeds x 10 "
            "epochs, both sign arms, with the ablation's metrics, statistics and report per arm; "
-           "every size can still be overridden (e.g. --seeds 2 --epochs 1 on a CPU)")
+           "'short': 2 epochs, 512 validation and 1024 test trials per run (the cross-field arm's; before "
+           "Go/NoGo saturates); every size can still be overridden (e.g. --seeds 2 --epochs 1 on a CPU)")
     a("--model", default=None, help=MODEL_HELP)
     a("--no-progress", action="store_true")
     return parser
@@ -139,7 +141,9 @@ def options_from_args(args: argparse.Namespace) -> tuple[tuple[str, ...], SweepO
     q = QUICK
     fields = resolve_fields(args.fields or ("6_6_2" if paper else "5_3_8,5_3_4,4_7_2,5_6_8,6_6_2"))
     seeds = args.seeds if args.seeds is not None else (q["seeds"] if args.quick else 20)
-    epochs = args.epochs if args.epochs is not None else (q["epochs"] if args.quick else 10)
+    short = args.protocol == "short"
+    epochs = args.epochs if args.epochs is not None else (q["epochs"] if args.quick else
+                                                          SHORT.epochs if short else PAPER.epochs)
     if seeds < 1:
         raise ValueError(f"--seeds must be >= 1, got {seeds}")
     if epochs < 1:
@@ -155,6 +159,8 @@ def options_from_args(args: argparse.Namespace) -> tuple[tuple[str, ...], SweepO
             raise ValueError(f"--variants: unknown {bad}; expected names from {', '.join(valid)}")
     extra = {k: getattr(args, k) for k in ("n_train", "n_val", "n_test", "data_dir", "model")
              if getattr(args, k) is not None}
+    if short and not args.quick:
+        extra = {"n_val": SHORT.n_val, "n_test": SHORT.n_test, **extra}
     return fields, SweepOptions(
         seeds=seeds, epochs=epochs, tasks=parse_tasks(args.tasks), signs=signs, variants=variants,
         functional=args.functional, reference_compat=args.reference_compat, controls=args.controls,

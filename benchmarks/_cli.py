@@ -74,6 +74,11 @@ def ablation_parser() -> argparse.ArgumentParser:
     a("--n-train", type=int, default=None, help=f"training trials per run (default {PAPER.n_train})")
     a("--n-val", type=int, default=None, help=f"validation trials (default {PAPER.n_val})")
     a("--n-test", type=int, default=None, help=f"held-out test trials (default {PAPER.n_test})")
+    a("--lam", type=float, default=None, help=f"strength λ of the wiring / communicability / L1 penalty "
+                                              f"(default {PAPER.lam})")
+    a("--lam-emd", type=float, default=None, help=f"strength λ_EMD of the EMD-to-empirical-communicability "
+                                                  f"penalty of the C* variants (default {PAPER.lam_emd}; 0 switches "
+                                                  "it off)")
     a("--seeds-per-call", type=int, default=None,
       help="train at most this many seeds per compiled call (default: all seeds of a cell at once; "
            "smaller loses less on Ctrl-C)")
@@ -107,6 +112,8 @@ def config_from_args(args: argparse.Namespace):
         reference_compat=args.reference_compat,
         n_train=pick(args.n_train, "n_train", base.n_train), n_val=pick(args.n_val, "n_val", base.n_val),
         n_test=pick(args.n_test, "n_test", base.n_test), data_dir=args.data_dir,
+        lam=base.lam if getattr(args, "lam", None) is None else args.lam,
+        lam_emd=base.lam_emd if getattr(args, "lam_emd", None) is None else args.lam_emd,
         seeds_per_call=args.seeds_per_call, save_weights=not args.no_weights, quick=args.quick,
         model=args.model)
 

@@ -49,6 +49,11 @@ def test_cli_protocol_short_sets_the_short_sizes_and_yields_to_explicit_ones():
     assert (mixed.epochs, mixed.n_val, mixed.n_test) == (4, 512, 64)
     with pytest.raises(SystemExit):
         ablation_parser().parse_args(["--protocol", "long"])
+    off = config_from_args(ablation_parser().parse_args(["--lam-emd", "0", "--lam", "0.5"]))
+    assert (off.lam_emd, off.lam, paper.lam_emd, paper.lam) == (0.0, 0.5, PAPER.lam_emd, PAPER.lam)
+    assert off.config_hash() != paper.config_hash()  # a store of one strength never resumes as the other
+    with pytest.raises(ValueError, match="lam_emd"):
+        config_from_args(ablation_parser().parse_args(["--lam-emd", "-1"]))
 
 
 # --------------------------------------------------------------------------------------------

@@ -211,6 +211,24 @@ def test_an_arm_is_run_at_the_papers_protocol():
     assert f"--epochs {PAPER.epochs} " in ARMS["compat-free"].command()
 
 
+@pytest.mark.parametrize("name", list(ARMS))
+def test_each_arms_command_makes_the_store_the_arm_accepts(name):
+    """The command an arm prints (docs, resume hints) parses into exactly the configuration its check accepts."""
+    import shlex
+
+    from connectome_priors.benchmarks._cli import ablation_parser, config_from_args
+
+    arm = ARMS[name]
+    argv = shlex.split(arm.command())[4:]  # after 'python -m connectome_priors ablation'
+    config = config_from_args(ablation_parser().parse_args(argv))
+    arm.check_config(config.to_json(), "command")
+    assert list(config.variants) == arm.variants() and len(config.seeds) == arm.seeds
+    if name == "compat-free-emd0":
+        assert config.lam_emd == 0.0 and set(config.variants) == {"W*D*C*", "W*DC*"}
+        with pytest.raises(RecordsError, match="lam_emd"):
+            arm.check_config(AblationConfig(reference_compat=True).to_json(), "here")
+
+
 def test_missing_and_corrupt_records_are_named(built, tmp_path):
     _, results = built
     folder = tmp_path / "compat-free"

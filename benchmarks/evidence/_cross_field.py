@@ -443,7 +443,8 @@ def render(records, config, covariates, fields, rates, pool, pool_ind, independe
         f"{', '.join(_code(v) for v in config['variants'])}. Tasks: "
         f"{', '.join(TASK_LABELS.get(t, t) for t in tasks)}. Seeds per cell: {n_seeds} "
         f"({', '.join(str(s) for s in config['seeds'])}); every variant of a seed sees the same trials.",
-        f"- Protocol (the short one, which does not saturate): {protocol['epochs']} epochs of {protocol['n_train']} "
+        "- Protocol: the short one (`--protocol short`; at the paper's 10 epochs Go/NoGo saturates, so final "
+        f"accuracy cannot separate priors that all learn): {protocol['epochs']} epochs of {protocol['n_train']} "
         f"training trials, batch {protocol['batch_size']}, learning rate {protocol['lr']}, communicability penalty "
         f"λ = {protocol['lam']}; {protocol['n_val']} validation and {protocol['n_test']} held-out test trials.",
         f"- Fields with every variant at {n_seeds} seeds: "
@@ -500,7 +501,8 @@ def render(records, config, covariates, fields, rates, pool, pool_ind, independe
         cells = []
         for t in tasks:
             sub = rates[(rates.variant == v) & (rates.task == t)]
-            cells.append(f"{int(sub.learned.sum())}/{int(sub.n.sum())} in {len(sub)} fields" if len(sub) else "–")
+            cells.append(f"{int(sub.learned.sum())}/{int(sub.n.sum())} in {len(sub)} field{'s' * (len(sub) != 1)}"
+                         if len(sub) else "–")
         lines.append(table_row([_code(v), *cells]))
     lines += ["", "## Field covariates", "",
               "`connectome_priors.priors.field_covariates`: N, connectome density, the share of W*'s squared weight "

@@ -216,6 +216,100 @@ def _start_vs_trained(arms: Arms) -> list[str]:
     return lines
 
 
+def graph_shift_section(arms: Arms) -> list[str]:
+    """Which compat-free graph-metric cells sit off the published ones, in standard errors (Welch z, Bonferroni over
+    every graph cell compared), and the sign of the shift within the functionally initialised C* variants.
+
+    Args:
+        arms: the evidence of the arms with records.
+
+    Returns:
+        Markdown lines.
+    """
+    from scipy import stats
+
+    ev = arms.get("compat-free")
+    if ev is None or ev.comparison is None:
+        return _not_run("compat-free")
+    graph = ev.tidy[ev.tidy["metric"].isin(GRAPH_METRICS)]
+    shift = st.shift_from_published(graph, ev.comparison)
+    m = len(shift)
+    z_crit = float(stats.norm.isf(0.025 / m))
+    off = shift[shift["z"].abs() > z_crit].copy()
+    off["rank"] = off["metric"].map({mt: i for i, mt in enumerate(GRAPH_METRICS)})
+    off = off.sort_values(["rank", "variant", "task"], kind="stable")
+    lines = [f"\nWelch z of our mean against the published one (published SD recovered from its 95% t-interval, "
+             f"n = 20 each side) for all {m} graph-metric cells of `compat-free`; {len(off)} exceed the Bonferroni "
+             f"bound |z| > {z_crit:.2f}:\n"]
+    lines += table_head(["metric", "task", "variant", "ours (sd)", "published (sd)", "ours − published", "z"])
+    for r in off.itertuples():
+        lines.append(table_row([r.metric, TASK_LABELS[r.task], r.variant, f"{fmt(r.mean)} ({fmt(r.sd)})",
+                                f"{fmt(r.pub_mean)} ({fmt(r.pub_sd)})", fmt(r.diff), fmt(r.z, 1)]))
+    functional_cstar = shift[shift["variant"].str.endswith("C*") & shift["variant"].str[:2].isin(["W*", "W!"])]
+    lines.append("\nSign of the shift in the C\\* variants that start from the functional init (W\\*D\\*C\\*, "
+                 "W!D\\*C\\*, W\\*DC\\*), one cell per variant and task, exact sign test:\n")
+    lines += table_head(["metric", "cells below published", "sign test p", "mean shift"])
+    for metric in GRAPH_METRICS:
+        sub = functional_cstar[functional_cstar["metric"] == metric]
+        if sub.empty:
+            continue
+        below = int((sub["diff"] < 0).sum())
+        p = stats.binomtest(below, len(sub)).pvalue
+        lines.append(table_row([metric, f"{below} of {len(sub)}", fmt_p(p), fmt(sub["diff"].mean(), 4)]))
+    return lines
+
+
+EMD_OFF = "compat-free-emd0"
+
+
+def emd_off_section(arms: Arms) -> list[str]:
+    """The C* variants with the EMD term off beside the same seeds with it on, and beside the published means.
+
+    Args:
+        arms: the evidence of the arms with records.
+
+    Returns:
+        Markdown lines.
+    """
+    from connectome_priors.stats import paired_comparisons
+
+    off, on = arms.get(EMD_OFF), arms.get("compat-free")
+    if off is None or on is None:
+        return _not_run(EMD_OFF if off is None else "compat-free")
+    seeds = sorted({int(r["seed"]) for r in off.records})
+    frames = []
+    for ev, label in ((on, "on"), (off, "off")):
+        t = ev.tidy[ev.tidy["variant"].isin(off.variants) & ev.tidy["seed"].isin(seeds)
+                    & ev.tidy["metric"].isin(GRAPH_METRICS)]
+        frames.append(t.assign(variant=t["variant"] + f" EMD {label}"))
+    both = pd.concat(frames, ignore_index=True)[["variant", "task", "seed", "metric", "value"]]
+    both = both[np.isfinite(both["value"].astype(float))]
+    res = paired_comparisons(both, [(f"{v} EMD off", f"{v} EMD on") for v in off.variants])
+    shift = st.shift_from_published(off.tidy[off.tidy["metric"].isin(GRAPH_METRICS)], on.comparison) \
+        if on.comparison is not None else None
+    lines = [f"\nArm `{EMD_OFF}` (`{off.arm.command()}`): **{off.progress_text()}**. The same seeds of `compat-free` "
+             "(λ_EMD = 0.1, as published) beside them; paired difference off − on with its bootstrap interval and the "
+             "exact sign-flip test (Holm over the two variants of a task and metric); z: the EMD-off mean against the "
+             "published one, as above.\n"]
+    lines += table_head(["metric", "task", "variant", "published", "EMD on", "EMD off", "off − on [95% CI]",
+                         "verdict", "z (off vs published)"])
+    for metric in GRAPH_METRICS:
+        for task in TASKS:
+            for variant in off.variants:
+                row = res[(res.metric == metric) & (res.task == task) & (res.a == f"{variant} EMD off")]
+                if row.empty:
+                    continue
+                r = row.iloc[0]
+                z = shift[(shift.metric == metric) & (shift.task == task) & (shift.variant == variant)] \
+                    if shift is not None else pd.DataFrame()
+                lines.append(table_row([
+                    metric, TASK_LABELS[task], variant, fmt(z["pub_mean"].iloc[0]) if not z.empty else "–",
+                    fmt(r.mean_b), fmt(r.mean_a),
+                    fmt_mean(r.mean_diff, r.diff_lo, r.diff_hi, bool(r.all_equal), int(r.n)),
+                    _md(str(r.verdict)), fmt(z["z"].iloc[0], 1) if not z.empty else "–"]))
+    return lines
+
+
 def simple_effects_section(arms: Arms) -> list[str]:
     """The simple-effects tests S5-S7 beside the paper's: decisions compared, accuracy tables.
 
@@ -402,6 +496,8 @@ SECTIONS: dict[str, Callable[..., list[str]]] = {
     "table2": lambda arms, pub: table2_section(arms),
     "table3": lambda arms, pub: table3_section(arms),
     "graph": lambda arms, pub: graph_section(arms),
+    "graph_shift": lambda arms, pub: graph_shift_section(arms),
+    "emd_off": lambda arms, pub: emd_off_section(arms),
     "simple_effects": lambda arms, pub: simple_effects_section(arms),
     "precision": precision_section,
     "findings": lambda arms, pub: findings_section(arms),

@@ -58,6 +58,8 @@ class Arm:
         functional: the functional measure of the init.
         paper: what of the paper it reproduces.
         issue_arm: its number in issue 11.
+        lam_emd: the strength of the C* variants' EMD term (the paper's unless a diagnostic switches it off).
+        only: the variants it runs, when not all of them (a diagnostic arm).
     """
 
     name: str
@@ -68,6 +70,8 @@ class Arm:
     functional: str = "corr"
     paper: str = ""  # what of the paper it reproduces
     issue_arm: str = "–"  # the arm's number in issue 11
+    lam_emd: float = PAPER.lam_emd
+    only: tuple[str, ...] = ()  # a subset of the variants (a diagnostic arm); empty: all
 
     def command(self) -> str:
         """The exact command that produces (or resumes) this arm's run store.
@@ -84,12 +88,17 @@ class Arm:
             parts.append(f"--functional {self.functional}")
         if self.controls:
             parts.append("--controls")
+        if self.only:
+            parts.append(f"--variants '{','.join(self.only)}'")
+        if self.lam_emd != PAPER.lam_emd:
+            parts.append(f"--lam-emd {self.lam_emd:g}")
         parts.append(f"--out runs/{self.name}")
         return " ".join(parts)
 
     def variants(self) -> list[str]:
         """The arm's variants, in canonical order."""
-        return variant_names(controls=self.controls)
+        names = variant_names(controls=self.controls)
+        return [v for v in names if v in self.only] if self.only else names
 
     def planned(self) -> int:
         """Runs the arm aims at: variants x tasks x seeds."""
@@ -106,7 +115,8 @@ class Arm:
             RecordsError: a field differs (the message lists them and the arm's command).
         """
         want = {"field": ARM_FIELD, "sign": self.sign, "reference_compat": self.reference_compat,
-                "functional": self.functional, **PAPER.to_dict(), "model": None}  # the built-in RNN
+                "functional": self.functional, **PAPER.to_dict(), "lam_emd": self.lam_emd,
+                "model": None}  # the built-in RNN
         bad = {k: (config.get(k), v) for k, v in want.items() if config.get(k) != v}
         if bad:
             raise RecordsError(f"{where} is not arm {self.name!r} (found -> expected: {bad}); "
@@ -124,6 +134,8 @@ ARMS: dict[str, Arm] = {a.name: a for a in (
         paper="beyond the paper: corrected mode, nonnegative weights"),
     Arm("compat-free-precision", "free", True, 20, functional="precision",
         paper="the precision arm (published: the first 5 runs of W*D*C only)"),
+    Arm("compat-free-emd0", "free", True, 8, lam_emd=0.0, only=("W*D*C*", "W*DC*"),
+        paper="diagnostic: the C* variants off the published graph metrics, with the EMD term off (λ_EMD = 0)"),
 )}
 
 

@@ -148,3 +148,41 @@ def paired(df: pd.DataFrame, pairs: Sequence[tuple[str, str]] | None, metrics: S
     key = pd.DataFrame({"m": out["metric"].map(metric_rank), "t": out["task"],
                         "p": [pair_rank[(a, b)] for a, b in zip(out["a"], out["b"])]})
     return out.loc[key.sort_values(["m", "t", "p"], kind="stable").index].reset_index(drop=True)
+
+
+def shift_from_published(ours: pd.DataFrame, comparison: pd.DataFrame, n_published: int = 20) -> pd.DataFrame:
+    """How far each of our cells sits from the published one, in standard errors: Welch's
+    ``z = (m_ours - m_pub) / sqrt(s_ours² / n_ours + s_pub² / n_pub)``, with the published SD recovered from its
+    95 % t-interval, ``s_pub = (hi - lo) / 2 · sqrt(n_pub) / t_{0.975, n_pub - 1}``, and a two-sided normal p.
+
+    Args:
+        ours: per-run values, columns ``task, variant, metric, value`` (non-finite values are left out).
+        comparison: the arm's ``comparison.csv`` rows (``pub_mean, pub_lo, pub_hi``).
+        n_published: runs behind each published interval.
+
+    Returns:
+        One row per cell with both sides: ``metric, task, variant, n, mean, sd, pub_mean, pub_sd, diff, z, p``.
+
+    Example::
+
+        >>> ours = pd.DataFrame({"task": "Task1", "variant": "A", "metric": "M", "value": [1.0, 2.0, 3.0]})
+        >>> comp = pd.DataFrame({"task": ["Task1"], "variant": ["A"], "metric": ["M"], "pub_mean": [1.0],
+        ...                      "pub_lo": [0.5], "pub_hi": [1.5]})
+        >>> row = shift_from_published(ours, comp).iloc[0]
+        >>> round(float(row["diff"]), 3), round(float(row["pub_sd"]), 4), round(float(row["z"]), 3)
+        (1.0, 1.0683, 1.6)
+    """
+    from scipy import stats
+
+    t = stats.t.ppf(0.975, n_published - 1)
+    finite = ours[np.isfinite(ours["value"].astype(float))]
+    agg = finite.groupby(["metric", "task", "variant"])["value"].agg(["count", "mean", "std"]).reset_index()
+    both = agg.merge(comparison[["metric", "task", "variant", "pub_mean", "pub_lo", "pub_hi"]],
+                     on=["metric", "task", "variant"]).dropna(subset=["pub_mean", "pub_lo", "pub_hi"])
+    pub_sd = (both["pub_hi"] - both["pub_lo"]) / 2 * math.sqrt(n_published) / t
+    se = np.sqrt(both["std"] ** 2 / both["count"] + pub_sd ** 2 / n_published)
+    diff = both["mean"] - both["pub_mean"]
+    z = np.where(se > 0, diff / np.where(se > 0, se, 1.0), np.nan)
+    return pd.DataFrame({"metric": both["metric"], "task": both["task"], "variant": both["variant"],
+                         "n": both["count"], "mean": both["mean"], "sd": both["std"], "pub_mean": both["pub_mean"],
+                         "pub_sd": pub_sd, "diff": diff, "z": z, "p": 2 * stats.norm.sf(np.abs(z))})

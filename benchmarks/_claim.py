@@ -177,8 +177,8 @@ def verdict_paragraph(summary: Mapping[str, Any], *, smoke: bool = False, epochs
                     "these tests point to the init's identity-like self-recurrence rather than the measured "
                     "functional structure between neurons" + (
                         "." if "equivalent" in diag["learned"]["verdict"] else
-                        " (equivalence of the diagonal alone is not shown: it needs an interval inside "
-                        f"±{summary['margins']['learned']:g}, i.e. more seeds)."))
+                        " (equivalence of the diagonal alone in learn rate is not shown: it needs a learn-rate "
+                        f"interval inside ±{summary['margins']['learned']:g}, i.e. more seeds)."))
     if smoke:
         text.insert(0, "**SMOKE RUN: a few training steps only -- this verdict checks the pipeline and "
                        "says nothing about the claim.**")

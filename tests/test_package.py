@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -81,6 +82,7 @@ def test_the_analysis_docstring_examples_run():
     """The public graph metrics and statistics are documented with a formula and a runnable example each."""
     import doctest
     import importlib
+    import importlib.util
 
     for name in ANALYSIS_MODULES:
         module = importlib.import_module(f"connectome_priors.{name}")
@@ -92,3 +94,35 @@ def test_the_analysis_docstring_examples_run():
         obj = getattr(cp.stats, name)
         if callable(obj) and not isinstance(obj, type):
             assert "Example::" in obj.__doc__, f"stats.{name} has no example"
+
+
+def test_the_python_examples_of_the_docs_parse_and_import_what_exists():
+    """Every ```python block of the README and docs/ is valid Python, and every name it imports from the package
+    exists (a renamed function or a pasted typo fails here, not in a user's session)."""
+    import ast
+    import importlib
+    import importlib.util
+    import re
+
+    root = Path(__file__).resolve().parents[1]
+    files = [root / "README.md", *sorted((root / "docs").glob("*.md"))]
+    blocks = 0
+    for path in files:
+        for i, code in enumerate(re.findall(r"```python\n(.*?)```", path.read_text(encoding="utf-8"), re.S)):
+            where = f"{path.name}, python block {i + 1}"
+            try:
+                tree = ast.parse(code)
+            except SyntaxError as exc:
+                raise AssertionError(f"{where}: {exc}") from None
+            blocks += 1
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("connectome_priors"):
+                    module = importlib.import_module(node.module)
+                    for alias in node.names:
+                        assert alias.name == "*" or hasattr(module, alias.name) or importlib.util.find_spec(
+                            f"{node.module}.{alias.name}") is not None, f"{where}: {node.module} has no {alias.name}"
+                elif isinstance(node, ast.Import):
+                    for alias in node.names:
+                        if alias.name.startswith("connectome_priors"):
+                            importlib.import_module(alias.name)
+    assert blocks >= 4, f"only {blocks} python blocks found in {[p.name for p in files]}"

@@ -291,17 +291,19 @@ def write_claim_report(out: str | os.PathLike, *, smoke: bool = False) -> Path:
     lines += ["", "## Seed-paired comparisons\n",
               f"Two families of {len(summary['comparisons'])} tests, each Holm-corrected: learned status (exact "
               f"McNemar; equivalence margin ±{margins['learned']:g} in learn rate) and learning speed (exact "
-              f"sign-flip test of the paired AUC difference; margin ±{margins['auc']:g}). \"untestable with n "
+              f"sign-flip test of the paired AUC difference; margin ±{margins['auc']:g}, equivalence also needing the "
+              "exact two one-sided sign-flip tests, TOST p < 0.05). \"untestable with n "
               "seeds\": even the most extreme outcome of these seeds could not reach p < 0.05 after Holm.\n",
               *table_head(["a vs b", "seeds", "learned: a only / b only", "learned: Holm p (smallest possible)",
                            "learned: a − b [Tango 95% CI]", "learned: verdict", "AUC: a − b [bootstrap 95% CI]",
-                           "AUC: Holm p (smallest possible)", "AUC: verdict"])]
+                           "AUC: Holm p (smallest possible)", "AUC: TOST p", "AUC: verdict"])]
     for c in summary["comparisons"]:
         le, sp = c["learned"], c["speed"]
         lines.append(table_row([
             f"{c['a']} vs {c['b']}", c["n"], f"{le['a_only']} / {le['b_only']}",
             f"{fmt(le['p_holm'], 3)} ({fmt(le['min_p_holm'], 3)})", interval_text(le["diff"], 2), le["verdict"],
-            interval_text(sp["diff"]), f"{fmt(sp['p_holm'], 3)} ({fmt(sp['min_p_holm'], 3)})", sp["verdict"]]))
+            interval_text(sp["diff"]), f"{fmt(sp['p_holm'], 3)} ({fmt(sp['min_p_holm'], 3)})",
+            fmt(sp.get("tost_p"), 4), sp["verdict"]]))
     steps = config["epochs"] * (config["n_train"] // config["batch_size"])
     lines += ["", "## Protocol\n",
               f"- Field {config['field']}, task Go/NoGo, {config['epochs']} epochs of {config['n_train']} "

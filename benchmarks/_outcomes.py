@@ -14,11 +14,12 @@ Holm-corrected over its comparisons:
 
 * learned status: exact McNemar test; Tango's paired score interval of the learn-rate difference
   (:func:`connectome_priors.stats.learn_rate_difference`: it keeps a width when every seed agrees);
-* learning speed: exact sign-flip test of the paired AUC difference, with its paired bootstrap interval;
+* learning speed: exact sign-flip test of the paired AUC difference, with its paired bootstrap interval and, for
+  equivalence, the exact two one-sided sign-flip tests (:func:`connectome_priors.stats.sign_flip_tost`);
 
 and one verdict each from :data:`connectome_priors.stats.VERDICTS`: ``a > b``, ``a < b``, "equivalent within
-±margin" (the whole interval inside the margin), "untestable with n seeds" (even the most extreme outcome could not
-reach p < 0.05 after Holm) or "no difference shown (p = ...)".
+±margin" (the whole interval inside the margin; for speed also the exact TOST p < 0.05), "untestable with n seeds"
+(even the most extreme outcome could not reach p < 0.05 after Holm) or "no difference shown (p = ...)".
 
 Example::
 
@@ -42,6 +43,7 @@ from connectome_priors.stats import (
     LEARN_THRESHOLDS,
     bounded_mean_interval,
     curve_auc,
+    equivalence,
     holm,
     learn_rate,
     learn_rate_difference,
@@ -49,6 +51,7 @@ from connectome_priors.stats import (
     mcnemar_exact,
     paired_difference_interval,
     sign_flip_test,
+    sign_flip_tost,
     steps_to_criterion,
     verdict,
 )
@@ -142,7 +145,7 @@ def _compare(a_runs: Mapping[int, Mapping[str, Any]], b_runs: Mapping[int, Mappi
                     "p": mc.p if mc else math.nan, "min_p": mc.min_p if mc else 1.0,
                     "diff": _learned_diff(la, lb)},
         "speed": {"n": len(auc_pairs), "p": flip.p if flip else math.nan, "min_p": flip.min_p if flip else 1.0,
-                  "method": flip.method if flip else "", "diff": _paired(au, bu)},
+                  "method": flip.method if flip else "", "diff": _paired(au, bu), "differences": au - bu},
     }
 
 
@@ -172,9 +175,14 @@ def _holm_verdicts(comparisons: list[dict[str, Any]], family: str, margin: float
         d = e["diff"]
         n = e.get("n", c["n"])
         e["p_holm"], e["min_p_holm"] = float(p), float(mp)
+        # speed: equivalence needs the exact TOST too (a bootstrap interval of few seeds can be too narrow)
+        diffs = e.pop("differences", None)
+        tost = (sign_flip_tost(diffs, margin) if diffs is not None and diffs.size
+                and equivalence(d["lo"], d["hi"], margin) else None)
+        e["tost_p"] = tost
         e["verdict"] = verdict(float(p), float(mp), (d["lo"], d["hi"]), margin, difference=d["mean"], n=n,
-                               alpha=ALPHA, all_equal=bool(d["all_equal"]), a=c["a"], b=c["b"]) if n else \
-            f"untestable with {n} seeds"
+                               alpha=ALPHA, all_equal=bool(d["all_equal"]), a=c["a"], b=c["b"], tost_p=tost) \
+            if n else f"untestable with {n} seeds"
 
 
 def summarize(runs: Sequence[Mapping[str, Any]], task: str, variants: Sequence[str],
@@ -217,7 +225,7 @@ OUTCOME_TEST_COLUMNS: tuple[str, ...] = (
     "task", "a", "b", "n", "a_only", "b_only", "learned_diff", "learned_lo", "learned_hi", "learned_all_equal",
     "p_mcnemar", "p_mcnemar_holm", "min_p_mcnemar_holm", "learned_verdict",
     "auc_n", "auc_diff", "auc_lo", "auc_hi", "auc_sd", "auc_all_equal", "p_sign_flip", "p_sign_flip_holm",
-    "min_p_sign_flip_holm", "speed_verdict",
+    "min_p_sign_flip_holm", "p_tost", "speed_verdict",
 )
 
 
@@ -292,5 +300,6 @@ def outcome_tests(runs: Sequence[Mapping[str, Any]], tasks: Sequence[str], pairs
                 auc_diff=spd["diff"]["mean"], auc_lo=spd["diff"]["lo"], auc_hi=spd["diff"]["hi"],
                 auc_sd=spd["diff"]["sd"],
                 auc_all_equal=spd["diff"]["all_equal"], p_sign_flip=spd["p"], p_sign_flip_holm=spd["p_holm"],
-                min_p_sign_flip_holm=spd["min_p_holm"], speed_verdict=spd["verdict"]))
+                min_p_sign_flip_holm=spd["min_p_holm"],
+                p_tost=math.nan if spd.get("tost_p") is None else spd["tost_p"], speed_verdict=spd["verdict"]))
     return pd.DataFrame(rows, columns=list(OUTCOME_TEST_COLUMNS))

@@ -434,3 +434,36 @@ def test_learn_rate_difference_keeps_a_width_when_every_seed_agrees():
     assert not st.equivalence(r20.lo, r20.hi, 0.10) and st.equivalence(r40.lo, r40.hi, 0.10)
     with pytest.raises(ValueError, match="one flag per seed"):
         st.learn_rate_difference([1, 0], [1])
+
+
+def test_sign_flip_tost_is_two_exact_one_sided_tests_and_keeps_its_level():
+    from scipy import stats as sps
+
+    from connectome_priors.stats import sign_flip_tost
+
+    rng = np.random.default_rng(11)
+    for _ in range(5):
+        d = rng.normal(0.01, 0.03, size=9)
+        margin = 0.05
+        want = []
+        for shifted in (d + margin, margin - d):  # H0: mean <= -margin, H0: mean >= margin
+            res = sps.permutation_test((shifted,), lambda x, axis: np.sum(x, axis=axis), vectorized=True,
+                                       permutation_type="samples", alternative="greater", n_resamples=np.inf)
+            want.append(res.pvalue)
+        assert sign_flip_tost(d, margin) == pytest.approx(max(want), rel=1e-12)
+    # at the boundary of the null (true mean = margin, symmetric noise) it rejects at most alpha of the time
+    rejections = sum(sign_flip_tost(rng.normal(0.05, 0.02, size=8), 0.05) < 0.05 for _ in range(400))
+    assert rejections / 400 <= 0.05 + 3 * np.sqrt(0.05 * 0.95 / 400)
+    # inside the margin with enough seeds it shows equivalence; with 4 seeds it never can
+    assert sign_flip_tost(rng.normal(0.0, 0.005, size=10), 0.05) < 0.05
+    assert sign_flip_tost(np.zeros(4) + 0.001, 0.05) == 2 ** -4
+    with pytest.raises(ValueError, match="margin"):
+        sign_flip_tost([0.1], 0.0)
+
+
+def test_verdict_needs_the_exact_tost_when_given():
+    from connectome_priors.stats import verdict
+
+    args = dict(difference=0.01, n=10)
+    assert verdict(0.6, 0.002, (-0.01, 0.02), 0.05, **args, tost_p=0.01) == "equivalent within ±0.05"
+    assert verdict(0.6, 0.002, (-0.01, 0.02), 0.05, **args, tost_p=0.2).startswith("no difference shown")

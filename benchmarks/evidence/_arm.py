@@ -275,7 +275,8 @@ def _outcome_lines(ev: ArmEvidence) -> list[str]:
             "learned: verdict": "learned_verdict",
             "AUC a - b": lambda r: fmt_mean(r["auc_diff"], r["auc_lo"], r["auc_hi"], bool(r["auc_all_equal"]),
                                             int(r["auc_n"])),
-            "AUC p (Holm)": lambda r: fmt_p(r["p_sign_flip_holm"]), "speed: verdict": "speed_verdict",
+            "AUC p (Holm)": lambda r: fmt_p(r["p_sign_flip_holm"]), "AUC TOST p": lambda r: fmt_p(r["p_tost"]),
+            "speed: verdict": "speed_verdict",
         })
     return lines
 

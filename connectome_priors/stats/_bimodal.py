@@ -390,6 +390,69 @@ def sign_flip_test(
     return SignFlipResult(statistic=statistic, p=min(max(p, min_p), 1.0), n=n, m=m, min_p=min_p, method=method)
 
 
+def _one_sided_sign_flip_p(d: np.ndarray, exact_max: int, n_resamples: int, seed: int) -> float:
+    """``P(Σ s_i |d_i| >= Σ d_i)`` over the sign vectors (the one-sided sign-flip p for a positive mean)."""
+    nonzero = d[d != 0]
+    if nonzero.size == 0:
+        return 1.0
+    if nonzero.size <= exact_max:
+        sums = np.zeros(1)
+        for v in np.abs(nonzero):
+            sums = np.concatenate([sums + v, sums - v])
+        tol = 1e-10 * float(np.abs(nonzero).sum())
+        return float(np.count_nonzero(sums >= float(nonzero.sum()) - tol)) / sums.size
+    result = stats.permutation_test((nonzero,), lambda x, axis: np.sum(x, axis=axis), vectorized=True,
+                                    permutation_type="samples", n_resamples=n_resamples, alternative="greater",
+                                    random_state=np.random.default_rng(seed))
+    return float(result.pvalue)
+
+
+def sign_flip_tost(differences: ArrayLike, margin: float, *, exact_max: int = 22, n_resamples: int = 100_000,
+                   seed: int = 0) -> float:
+    """The two one-sided tests (TOST) of equivalence within ``±margin`` of a paired mean difference, each an exact
+    sign-flip test: ``p = max(p_low, p_high)`` with
+
+    ``p_low = P(Σ s_i |e_i| >= Σ e_i)``, ``e_i = d_i + margin`` (H0: mean ≤ -margin), and
+    ``p_high = P(Σ s_i |f_i| >= Σ f_i)``, ``f_i = margin - d_i`` (H0: mean ≥ margin),
+
+    over all sign vectors ``s`` (zeros drop out), enumerated exactly up to ``exact_max`` nonzero terms (above,
+    ``scipy.stats.permutation_test``). ``p < α`` shows equivalence at level ``α`` whatever the number of seeds; with
+    few seeds it cannot (its smallest value is ``2^-m``), unlike a bootstrap interval, which can be too narrow.
+
+    Args:
+        differences: the paired differences ``a - b``, one per seed (finite).
+        margin: the equivalence margin, ``> 0``.
+        exact_max: the largest number of nonzero terms enumerated exactly.
+        n_resamples: sign vectors drawn above ``exact_max``.
+        seed: the seed of those draws.
+
+    Returns:
+        The TOST p.
+
+    Raises:
+        ValueError: a difference is not finite, or ``margin <= 0``.
+
+    Example::
+
+        >>> from connectome_priors.stats import sign_flip_tost
+        >>> d = [0.01, -0.02, 0.0, 0.015, 0.005, -0.01, 0.02, 0.0]
+        >>> sign_flip_tost(d, 0.05)            # every difference inside the margin, 8 seeds: 2^-8
+        0.00390625
+        >>> sign_flip_tost(d[:4], 0.05)        # 4 seeds can never show it: 2^-4 > 0.05
+        0.0625
+        >>> sign_flip_tost([0.04, 0.06, 0.05, 0.07, 0.03], 0.05)   # centred on the margin: no evidence
+        0.625
+    """
+    d = _finite(differences, "differences")
+    if not margin > 0:
+        raise ValueError(f"margin must be > 0; got {margin}")
+    if d.size == 0:
+        return 1.0
+    p_low = _one_sided_sign_flip_p(d + margin, exact_max, n_resamples, seed)
+    p_high = _one_sided_sign_flip_p(margin - d, exact_max, n_resamples, seed)
+    return max(p_low, p_high)
+
+
 def untestable(min_ps: ArrayLike, alpha: float = 0.05, family_size: int | None = None) -> np.ndarray:
     """Which tests of a Holm family could never be significant, whatever the outcome.
 
@@ -589,12 +652,14 @@ def verdict(
     all_equal: bool = False,
     a: str = "A",
     b: str = "B",
+    tost_p: float | None = None,
 ) -> str:
     """One of :data:`VERDICTS` for the paired comparison of A with B, the first that applies of:
 
     1. ``p_holm < alpha``: ``"A > B"`` or ``"A < B"`` by the sign of ``difference``;
-    2. the interval lies inside ``[-margin, margin]`` (:func:`equivalence`): ``"equivalent within ±margin"``; not
-       when ``all_equal`` (a zero-width interval from identical values estimates no spread);
+    2. the interval lies inside ``[-margin, margin]`` (:func:`equivalence`) and, when given, the exact TOST p
+       (:func:`sign_flip_tost`) is below ``alpha``: ``"equivalent within ±margin"``; not when ``all_equal`` (a
+       zero-width interval from identical values estimates no spread);
     3. ``min_p_adjusted >= alpha`` (no outcome of these seeds could be significant, :func:`untestable`):
        ``"untestable with n seeds"``;
     4. otherwise ``"no difference shown (p = p_holm)"``.
@@ -610,6 +675,7 @@ def verdict(
         all_equal: every seed gave the same difference (:class:`BoundedMean`'s flag).
         a: the name printed for A.
         b: the name printed for B.
+        tost_p: the exact equivalence test's p (:func:`sign_flip_tost`), required below ``alpha`` too when given.
 
     Returns:
         The verdict string.
@@ -645,7 +711,7 @@ def verdict(
         if not (difference > 0 or difference < 0):
             raise ValueError(f"significant p_holm = {p_holm} with difference {difference}: no direction")
         return VERDICTS["greater" if difference > 0 else "less"].format(a=a, b=b)
-    if not all_equal and equivalence(lo, hi, margin):
+    if not all_equal and equivalence(lo, hi, margin) and (tost_p is None or tost_p < alpha):
         return VERDICTS["equivalent"].format(margin=margin)
     if min_p_adjusted >= alpha:
         return VERDICTS["untestable"].format(n=n)

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from ._bimodal import paired_difference_interval, sign_flip_test, verdict
+from ._bimodal import equivalence, paired_difference_interval, sign_flip_test, sign_flip_tost, verdict
 from ._design import FACTORS, check_frame, is_factorial, parse_variant, variant_order
 from ._intervals import metric_range
 from ._rank_tests import holm
@@ -117,7 +117,7 @@ def paired_comparisons(
         r = data[duplicated].iloc[0]
         raise ValueError(f"variant {r.variant!r} has several values for task {r.task!r}, seed {r.seed}, "
                          f"metric {r.metric!r}: seed pairing needs one value per (variant, task, seed, metric)")
-    rows = []
+    rows, diffs = [], []
     for (task, metric), block in data.groupby(["task", "metric"], sort=True):
         wide = block.pivot(index="seed", columns="variant", values="value")
         family = pairs if pairs is not None else list(itertools.combinations(variant_order(block["variant"]), 2))
@@ -129,6 +129,7 @@ def paired_comparisons(
             both = wide[[a, b]].to_numpy(float)
             both = both[np.isfinite(both).all(axis=1)]
             d = both[:, 0] - both[:, 1]
+            diffs.append(d)
             interval = paired_difference_interval(both[:, 0], both[:, 1], low, high, confidence)
             test = sign_flip_test(d) if d.size else None
             note = ("no seed with a finite value in both variants" if d.size == 0 else
@@ -146,9 +147,12 @@ def paired_comparisons(
         p_adj = holm([r["p_raw"] if math.isfinite(r["p_raw"]) else 1.0 for r in family_rows])
         min_adj = holm([r.pop("min_p") for r in family_rows])
         margin = EQUIVALENCE_MARGINS.get(str(metric))
-        for row, p, mp in zip(family_rows, p_adj, min_adj):
+        for row, p, mp, d in zip(family_rows, p_adj, min_adj, diffs[start:]):
             row["p_adj_holm"], row["min_p_holm"] = float(p), float(mp)
             shown = (row["diff_lo"], row["diff_hi"]) if margin else (math.nan, math.nan)  # no margin: no equivalence
+            # the exact TOST only where the interval alone would show equivalence (it costs 2 enumerations)
+            tost = sign_flip_tost(d, margin) if margin and d.size and equivalence(*shown, margin) else None
             row["verdict"] = verdict(float(p), float(mp), shown, margin or 1.0, difference=row["mean_diff"],
-                                     n=row["n"], alpha=alpha, all_equal=row["all_equal"], a=row["a"], b=row["b"])
+                                     n=row["n"], alpha=alpha, all_equal=row["all_equal"], a=row["a"], b=row["b"],
+                                     tost_p=tost)
     return pd.DataFrame(rows, columns=list(PAIRED_COLUMNS))

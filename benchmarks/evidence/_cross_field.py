@@ -46,7 +46,7 @@ from connectome_priors.benchmarks.report._format import (
 )
 
 from ._figures import _save
-from ._records import RecordsError, _check_run, compact, record_line, sort_key
+from ._records import RecordsError, _check_run, compact, parse_lines, record_line, sort_key
 from ._tables import write_csv
 
 CROSS_FIELD = "cross-field"  # the folder under docs/results
@@ -184,13 +184,7 @@ def read_cross_field(folder: str | Path) -> tuple[list[dict[str, Any]], dict[str
     if bad:
         raise RecordsError(f"{folder / CONFIG}: {bad} are not field names like 6_6_2")
     records, seen = [], {}
-    for lineno, line in enumerate(lines, 1):
-        where = f"{folder / RECORDS}, line {lineno}"
-        try:
-            run = json.loads(line)
-        except ValueError as exc:
-            raise RecordsError(f"{where}: not valid JSON ({exc})") from None
-        _check_run(run, where)
+    for lineno, where, run in parse_lines(lines, folder / RECORDS):
         field = run.get("field")
         if field not in hashes:
             raise RecordsError(f"{where}: field {field!r} is not one of the fields of {folder / CONFIG}")

@@ -21,7 +21,7 @@ import dataclasses
 import json
 import math
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -220,6 +220,29 @@ def _check_run(run: Any, where: str) -> None:
         raise RecordsError(f"{where}: {exc}") from None
 
 
+def parse_lines(lines: Iterable[str], path: Path) -> Iterator[tuple[int, str, dict[str, Any]]]:
+    """Each line of a records file, parsed and checked (:func:`_check_run`).
+
+    Args:
+        lines: the file's lines (no trailing empty line).
+        path: the file, for the messages.
+
+    Yields:
+        ``(line number, "<path>, line <n>", run)``.
+
+    Raises:
+        RecordsError: a line that is not JSON or not a valid run, naming the file and line.
+    """
+    for lineno, line in enumerate(lines, 1):
+        where = f"{path}, line {lineno}"
+        try:
+            run = json.loads(line)
+        except ValueError as exc:
+            raise RecordsError(f"{where}: not valid JSON ({exc})") from None
+        _check_run(run, where)
+        yield lineno, where, run
+
+
 def write_records(records: Iterable[Mapping[str, Any]], config: Mapping[str, Any], folder: Path) -> Path:
     """Write ``records.jsonl`` (sorted) and ``config.json`` into ``folder``.
 
@@ -283,13 +306,7 @@ def read_records(folder: str | os.PathLike) -> tuple[list[dict[str, Any]], dict[
     if lines and lines[-1] == "":
         lines.pop()
     records, seen = [], {}
-    for lineno, line in enumerate(lines, 1):
-        where = f"{path}, line {lineno}"
-        try:
-            run = json.loads(line)
-        except ValueError as exc:
-            raise RecordsError(f"{where}: not valid JSON ({exc})") from None
-        _check_run(run, where)
+    for lineno, where, run in parse_lines(lines, path):
         if run["config_hash"] != config.get("config_hash"):
             raise RecordsError(f"{where}: config_hash {run['config_hash']} differs from {config_path} "
                                f"({config.get('config_hash')})")

@@ -106,6 +106,7 @@ def run(folder: Path, field: str, allow_source: bool, sweep_field: str = "7_5_8"
     prefix = urllib.parse.urlsplit(_registry.DEFAULT_BASE_URL).path  # the public layout
     mirror = Mirror(folder, prefix)
     cache = Path(tempfile.mkdtemp(prefix="connectome-priors-cache-"))
+    out = None  # the sweep's folder, once made
     os.environ.pop(_download.DATA_ENV, None)
     os.environ[_download.URL_ENV] = mirror.url
     os.environ[_download.CACHE_ENV] = str(cache)
@@ -152,7 +153,7 @@ def run(folder: Path, field: str, allow_source: bool, sweep_field: str = "7_5_8"
 
             # the cross-field command on a field that is neither local nor cached: it downloads and verifies it
             before = mirror.total()
-            out = cache.parent / f"{cache.name}-sweep"
+            out = Path(tempfile.mkdtemp(prefix="connectome-priors-sweep-"))
             t0 = time.perf_counter()
             proc = subprocess.run(
                 [sys.executable, "-m", "connectome_priors", "sweep", "--fields", sweep_field, "--tasks", "3",
@@ -172,12 +173,13 @@ def run(folder: Path, field: str, allow_source: bool, sweep_field: str = "7_5_8"
                   f"the sweep wrote no cross-field report naming {sweep_field}")
             report.append(f"sweep on {sweep_field}: downloaded {len(names)} files, verified, 4 runs and the "
                           f"cross-field report in {seconds:.0f} s")
-            shutil.rmtree(out, ignore_errors=True)
         problems = [f"{w.category.__name__}: {w.message}" for w in caught if issubclass(w.category, RuntimeWarning)]
         check(not problems, "warnings while loading: " + "; ".join(problems))
     finally:
         mirror.close()
         shutil.rmtree(cache, ignore_errors=True)
+        if out is not None:
+            shutil.rmtree(out, ignore_errors=True)
     return report
 
 

@@ -192,7 +192,13 @@ def load_config(out_dir: str | os.PathLike) -> dict[str, Any]:
     if not path.exists():
         raise FileNotFoundError(f"{out_dir} is not an ablation folder: no config.json (run "
                                 "'python -m connectome_priors ablation --out ...' first)")
-    return json.loads(path.read_text())
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ValueError(f"{path}: unreadable ({exc})") from None
+    if not isinstance(config, dict):
+        raise ValueError(f"{path}: expected a JSON object, got {type(config).__name__}")
+    return config
 
 
 def load_sweep_runs(out_dir: Path, store=None) -> list[dict[str, Any]]:

@@ -143,3 +143,52 @@ def test_the_verdicts_claim_no_more_than_the_interval():
     assert xf.verdict(row) == "no consistent effect shown across fields"
     row.update(lo=-0.3, hi=-0.1, estimate=-0.2, pred_lo=-0.5, pred_hi=-0.01)
     assert xf.verdict(row).startswith("A < B on average across fields; and in a new field too")
+    # the exact test over all field-seed pairs must agree, in significance and in direction
+    assert xf.verdict(row, dict(a_only=0, b_only=9, p_holm=0.004)).startswith("A < B on average")
+    assert xf.verdict(row, dict(a_only=0, b_only=4, p_holm=0.125)).startswith("not shown")
+    assert xf.verdict(row, dict(a_only=9, b_only=0, p_holm=0.004)).startswith("not shown")
+
+
+def test_export_writes_all_four_files_or_none(tmp_path, microns_dir):
+    opts = plan.SweepOptions(seeds=2, epochs=1, tasks=("Task3",), variants=("W*D*C", "WD*C"))
+    sweep_run.run_sweep(("5_3_8",), opts, tmp_path / "sweep", cell_fn=ClaimingCells(), progress=False)
+    results = tmp_path / "results"
+    xf.export_sweep(tmp_path / "sweep", results, data_dir=microns_dir)
+    before = {p.name: p.read_bytes() for p in (results / xf.CROSS_FIELD).iterdir()}
+    # a run stored twice (a copied file) is refused, naming it, and nothing is rewritten
+    runs = tmp_path / "sweep" / "free" / "5_3_8" / "runs" / "Task3"
+    one = sorted(runs.glob("*/seed_0000.json"))[0]
+    shutil.copy2(one, one.with_name("seed_0007.json"))
+    with pytest.raises(RecordsError, match=r"5_3_8: Task3/.*/seed 0: stored twice"):
+        xf.export_sweep(tmp_path / "sweep", results, data_dir=microns_dir)
+    one.with_name("seed_0007.json").unlink()
+    # a field whose data cannot be loaded: the error names it, and the committed files are left as they were
+    opts2 = plan.SweepOptions(seeds=2, epochs=1, tasks=("Task3",), variants=("W*D*C", "WD*C"))
+    sweep_run.run_sweep(("7_5_8",), opts2, tmp_path / "sweep", cell_fn=ClaimingCells(), progress=False)
+    with pytest.raises(RecordsError, match="field 5_3_8: its data could not be loaded .*no-such-data"):
+        xf.export_sweep(tmp_path / "sweep", results, data_dir=tmp_path / "no-such-data")
+    assert {p.name: p.read_bytes() for p in (results / xf.CROSS_FIELD).iterdir()} == before
+
+
+def test_read_names_the_input_that_is_wrong(exported, tmp_path):
+    _, results, _, _ = exported
+    folder = tmp_path / xf.CROSS_FIELD
+    shutil.copytree(results / xf.CROSS_FIELD, folder)
+    cov = pd.read_csv(folder / xf.COVARIATES, dtype={"field": str})
+    cov.drop(columns=["n_neurons"]).to_csv(folder / xf.COVARIATES, index=False)
+    with pytest.raises(RecordsError, match=r"covariates\.csv: lacks the column\(s\) \['n_neurons'\]"):
+        xf.read_cross_field(folder)
+    cov.assign(n_neurons="many").to_csv(folder / xf.COVARIATES, index=False)
+    with pytest.raises(RecordsError, match=r"covariates\.csv: non-numeric values"):
+        xf.read_cross_field(folder)
+    cov.to_csv(folder / xf.COVARIATES, index=False)
+    config = json.loads((folder / xf.CONFIG).read_text())
+    del config["protocol"]["n_test"]
+    (folder / xf.CONFIG).write_text(json.dumps(config))
+    with pytest.raises(RecordsError, match=r"config\.json: the protocol lacks the number\(s\) \['n_test'\]"):
+        xf.read_cross_field(folder)
+    (folder / xf.RECORDS).write_text("")
+    config["protocol"]["n_test"] = 1024
+    (folder / xf.CONFIG).write_text(json.dumps(config))
+    with pytest.raises(RecordsError, match=r"records\.jsonl: no records"):
+        xf.read_cross_field(folder)

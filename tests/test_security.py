@@ -212,3 +212,26 @@ def test_a_factory_returning_none_and_an_integer_init_dtype_are_named():
         models.train(lambda seed, **kw: None, "Task3", epochs=1, n_train=64, n_val=16, n_test=16, batch_size=32)
     with pytest.raises(TypeError, match="dtype=int32 would truncate them"):
         cp.MICrONSInit("5_3_8")((42, 42), dtype=jnp.int32)
+
+
+def test_an_object_npy_can_name_nothing_but_numpy_arrays(tmp_path, microns_dir):
+    """Even bytes that reach the parser (the hash is checked first) are unpickled by a numpy-only unpickler."""
+    import io
+    import pickle
+
+    from connectome_priors.fields._load import _read_positions, load_object_npy
+
+    marker = tmp_path / "unpickled"
+    bomb = np.empty(1, dtype=object)
+    bomb[0] = Exploit(str(marker))
+    buf = io.BytesIO()
+    np.save(buf, bomb, allow_pickle=True)
+    with pytest.raises(pickle.UnpicklingError, match=r"refused: the file names posix\.mkdir|refused: .*mkdir"):
+        load_object_npy(buf.getvalue())
+    with pytest.raises(FieldDataError, match="cannot read soma positions: refused"):
+        _read_positions(SMALL, f"positions_{SMALL}.npy", buf.getvalue(), 1)
+    assert not marker.exists()
+    # the published files themselves read exactly as numpy's own loader reads them
+    data = (microns_dir / SMALL / f"positions_{SMALL}.npy").read_bytes()
+    ours, theirs = load_object_npy(data), np.load(io.BytesIO(data), allow_pickle=True)
+    assert ours.shape == theirs.shape and all(np.array_equal(a, b) for a, b in zip(ours, theirs))

@@ -91,17 +91,25 @@ def export_sweep(sweep_dir: str | Path, results: str | Path, data_dir: str | Pat
     sweep_dir = Path(sweep_dir)
     if not sweep_dir.is_dir():
         raise RecordsError(f"{sweep_dir}: no such sweep folder")
-    runs = [r for r in load_sweep_runs(sweep_dir) if r.get("sign") == "free"]
+    try:
+        runs = [r for r in load_sweep_runs(sweep_dir) if r.get("sign") == "free"]
+    except (RuntimeError, TypeError, ValueError, OSError) as exc:
+        raise RecordsError(f"{sweep_dir}: a stored run is unreadable ({exc})") from None
     if not runs:
         raise RecordsError(f"{sweep_dir}: no finished runs of the free arm to export yet")
     fields = sorted({r["field"] for r in runs})
-    hashes, protocol = {}, None
+    hashes, protocol, first = {}, None, None
     for field in fields:
         where = sweep_dir / "free" / field / "config.json"
-        if not _FIELD.match(field):
+        if not _FIELD.fullmatch(field):
             raise RecordsError(f"{where.parent}: {field!r} is not a field name like 6_6_2")
-        config = load_config(where.parent)
-        mine = _shared_protocol(config.get("identity", {}))
+        try:
+            config = load_config(where.parent)
+        except (OSError, ValueError) as exc:
+            raise RecordsError(f"{where}: unreadable ({exc})") from None
+        if not isinstance(config, dict) or not isinstance(config.get("identity"), dict) or "config_hash" not in config:
+            raise RecordsError(f"{where}: not a run store's configuration (no 'identity' and 'config_hash')")
+        mine = _shared_protocol(config["identity"])
         if protocol is None:
             protocol, first = mine, where
         elif mine != protocol:
@@ -111,23 +119,28 @@ def export_sweep(sweep_dir: str | Path, results: str | Path, data_dir: str | Pat
         hashes[field] = config["config_hash"]
     if protocol.get("reference_compat"):
         raise RecordsError(f"{sweep_dir}: the cross-field arm is run in corrected mode, not --reference-compat")
-    records = []
+    records, seen = [], set()
     for run in runs:
-        where = f"{sweep_dir}/free/{run['field']}: {run['task']}/{run['variant']}/seed {run['seed']}"
+        where = f"{sweep_dir / 'free' / run['field']}: a run"
         _check_run(run, where)
+        where = f"{sweep_dir / 'free' / run['field']}: {run['task']}/{run['variant']}/seed {run['seed']}"
+        key = (run["field"], run["task"], run["variant"], int(run["seed"]))
+        if key in seen:
+            raise RecordsError(f"{where}: stored twice")
+        seen.add(key)
         if run["config_hash"] != hashes[run["field"]]:
             raise RecordsError(f"{where}: config_hash {run['config_hash']} != {hashes[run['field']]} of its field")
         records.append(compact(run))
     records.sort(key=lambda r: (r["field"], *sort_key(r)))
-    folder = Path(results) / CROSS_FIELD
-    write_bytes(folder / RECORDS, "".join(record_line(r) + "\n" for r in records).encode(), mkdir=True)
     config = {"protocol": protocol, "config_hash": hashes, "fields": fields,
               "tasks": sorted({r["task"] for r in records}),
               "variants": sorted({r["variant"] for r in records}, key=lambda v: sort_key({"task": "", "variant": v,
                                                                                            "seed": 0})),
               "seeds": sorted({int(r["seed"]) for r in records}), "command": SWEEP_COMMAND}
+    covariates, overlap = _field_inputs(fields, data_dir)  # before any write: all four files or none change
+    folder = Path(results) / CROSS_FIELD
+    write_bytes(folder / RECORDS, "".join(record_line(r) + "\n" for r in records).encode(), mkdir=True)
     write_bytes(folder / CONFIG, (json.dumps(config, indent=1, sort_keys=True) + "\n").encode())
-    covariates, overlap = _field_inputs(fields, data_dir)
     write_csv(covariates, folder / COVARIATES, float_format="%.6g")
     write_csv(overlap, folder / OVERLAP)
     return folder / RECORDS, len(records)
@@ -135,13 +148,16 @@ def export_sweep(sweep_dir: str | Path, results: str | Path, data_dir: str | Pat
 
 def _field_inputs(fields: Sequence[str], data_dir) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The covariates of every field, and the pairs of fields that share neurons (by their segmentation ids)."""
-    from connectome_priors.fields import load_field
+    from connectome_priors.fields import FieldDataError, load_field
     from connectome_priors.priors import COVARIATES as NAMES
     from connectome_priors.priors import field_covariates
 
     rows, ids = [], {}
     for field in fields:
-        ds = load_field(field, data_dir=data_dir)
+        try:
+            ds = load_field(field, data_dir=data_dir)
+        except (FieldDataError, OSError, ValueError) as exc:
+            raise RecordsError(f"field {field}: its data could not be loaded for the covariates ({exc})") from None
         rows.append({"field": field, **field_covariates(ds)})
         ids[field] = set(np.asarray(ds.neuron.values).tolist())
     pairs = [{"field_a": a, "field_b": b, "shared_neurons": len(ids[a] & ids[b])}
@@ -167,20 +183,45 @@ def read_cross_field(folder: str | Path) -> tuple[list[dict[str, Any]], dict[str
             made under another configuration.
     """
     folder = Path(folder)
-    try:
-        config = json.loads((folder / CONFIG).read_text(encoding="utf-8"))
-        lines = (folder / RECORDS).read_text(encoding="utf-8").splitlines()
-        covariates = pd.read_csv(folder / COVARIATES, dtype={"field": str})
-        overlap = pd.read_csv(folder / OVERLAP, dtype={"field_a": str, "field_b": str})
-    except FileNotFoundError as exc:
-        raise RecordsError(f"{exc.filename}: missing (export the arm with 'python -m connectome_priors evidence "
-                           "export runs/cross-field --arm cross-field')") from None
-    except (OSError, ValueError) as exc:
-        raise RecordsError(f"{folder}: unreadable input ({exc})") from None
+
+    def read(name: str, parse):
+        try:
+            return parse(folder / name)
+        except FileNotFoundError:
+            raise RecordsError(f"{folder / name}: missing (export the arm with 'python -m connectome_priors evidence "
+                               "export runs/cross-field --arm cross-field')") from None
+        except (OSError, ValueError) as exc:
+            raise RecordsError(f"{folder / name}: unreadable ({exc})") from None
+
+    config = read(CONFIG, lambda p: json.loads(p.read_text(encoding="utf-8")))
+    lines = read(RECORDS, lambda p: p.read_text(encoding="utf-8").split("\n"))
+    if lines and lines[-1] == "":
+        lines.pop()
+    covariates = read(COVARIATES, lambda p: pd.read_csv(p, dtype={"field": str}))
+    overlap = read(OVERLAP, lambda p: pd.read_csv(p, dtype={"field_a": str, "field_b": str}))
+    for name, frame, columns in ((COVARIATES, covariates, ("field", "n_neurons")),
+                                 (OVERLAP, overlap, ("field_a", "field_b", "shared_neurons"))):
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise RecordsError(f"{folder / name}: lacks the column(s) {missing}")
+        numeric = frame.drop(columns=[c for c in ("field", "field_a", "field_b") if c in frame.columns])
+        if not all(pd.api.types.is_numeric_dtype(t) for t in numeric.dtypes):
+            raise RecordsError(f"{folder / name}: non-numeric values in {list(numeric.columns)}")
+    want = {"protocol": dict, "config_hash": dict, "fields": list, "tasks": list, "variants": list, "seeds": list,
+            "command": str}
+    bad_keys = [k for k, t in want.items() if not isinstance(config, dict) or not isinstance(config.get(k), t)]
+    if bad_keys:
+        raise RecordsError(f"{folder / CONFIG}: missing or mistyped {bad_keys}")
+    lacking = [k for k in ("epochs", "n_train", "batch_size", "lr", "lam", "n_val", "n_test")
+               if not isinstance(config["protocol"].get(k), (int, float))]
+    if lacking:
+        raise RecordsError(f"{folder / CONFIG}: the protocol lacks the number(s) {lacking}")
+    if not lines:
+        raise RecordsError(f"{folder / RECORDS}: no records")
     hashes = config.get("config_hash") if isinstance(config, dict) else None
     if not isinstance(hashes, dict):
         raise RecordsError(f"{folder / CONFIG}: expected an object with 'config_hash' per field")
-    bad = [f for f in hashes if not isinstance(f, str) or not _FIELD.match(f)]
+    bad = [f for f in hashes if not isinstance(f, str) or not _FIELD.fullmatch(f)]
     if bad:
         raise RecordsError(f"{folder / CONFIG}: {bad} are not field names like 6_6_2")
     records, seen = [], {}
@@ -274,31 +315,43 @@ def pooled_exact(records: Sequence[Mapping[str, Any]], tasks: Sequence[str],
     return pd.DataFrame(rows, columns=["task", "a", "b", "fields", "pairs", "a_only", "b_only", "p", "p_holm"])
 
 
-def verdict(row: Mapping[str, Any], margin: float = MARGIN) -> str:
-    """The pooled learn-rate verdict of one random-effects row: a direction only when the 95 % interval excludes 0;
+def verdict(row: Mapping[str, Any], exact: Mapping[str, Any] | None = None, margin: float = MARGIN,
+            alpha: float = ALPHA) -> str:
+    """The pooled learn-rate verdict of one random-effects row. A direction only when the 95 % interval excludes 0
+    and, when given, the exact McNemar test over every field-seed pair (:func:`pooled_exact`) agrees at ``alpha``
+    (the random-effects interval rests on normal approximations of 4-seed fields; the exact test does not);
     equivalence only when the interval lies inside ``±margin``; otherwise no consistent effect shown.
 
     Args:
         row: ``a, b, estimate, lo, hi, pred_lo, pred_hi``.
+        exact: the matching :func:`pooled_exact` row (``a_only, b_only, p_holm``), or None.
         margin: the equivalence margin.
+        alpha: the level of the exact test.
 
     Returns:
         The verdict text.
 
     Example::
 
-        >>> verdict(dict(a="A", b="B", estimate=0.4, lo=0.2, hi=0.6, pred_lo=-0.1, pred_hi=0.9))
+        >>> row = dict(a="A", b="B", estimate=0.4, lo=0.2, hi=0.6, pred_lo=-0.1, pred_hi=0.9)
+        >>> verdict(row, dict(a_only=9, b_only=0, p_holm=0.004))
         'A > B on average across fields; a new field may show no gain (prediction interval [-0.10, 0.90])'
+        >>> verdict(row, dict(a_only=6, b_only=0, p_holm=0.0625))[:60]
+        'not shown: the random-effects interval excludes 0, the exact'
         >>> verdict(dict(a="A", b="B", estimate=0.01, lo=-0.05, hi=0.07, pred_lo=-0.05, pred_hi=0.07))
         'equivalent within ±0.10 on average across fields'
     """
     a, b = row["a"], row["b"]
     pred = f"[{row['pred_lo']:.2f}, {row['pred_hi']:.2f}]"
     if row["lo"] > 0 or row["hi"] < 0:
-        word = f"{a} > {b}" if row["lo"] > 0 else f"{a} < {b}"
-        same_sign = row["pred_lo"] > 0 if row["lo"] > 0 else row["pred_hi"] < 0
+        up = row["lo"] > 0
+        if exact is not None and not (exact["p_holm"] < alpha and (exact["a_only"] > exact["b_only"]) == up):
+            return ("not shown: the random-effects interval excludes 0, the exact test over all field-seed pairs "
+                    f"does not (p = {fmt_p(exact['p_holm'])})")
+        word = f"{a} > {b}" if up else f"{a} < {b}"
+        same_sign = row["pred_lo"] > 0 if up else row["pred_hi"] < 0
         tail = (f"and in a new field too (prediction interval {pred})" if same_sign
-                else f"a new field may show no {'gain' if row['lo'] > 0 else 'loss'} (prediction interval {pred})")
+                else f"a new field may show no {'gain' if up else 'loss'} (prediction interval {pred})")
         return f"{word} on average across fields; {tail}"
     if -margin < row["lo"] and row["hi"] < margin:
         return f"equivalent within ±{margin:.2f} on average across fields"
@@ -417,8 +470,9 @@ def render(records, config, covariates, fields, rates, pool, pool_ind, independe
         "## The answer so far",
         "",
         "Learn rate (held-out test accuracy at the task's threshold), pooled difference of the paired learn rates "
-        "across fields with its 95 % interval; the verdict follows the interval (a direction only when it excludes 0,"
-        f" equivalence only inside ±{MARGIN:.2f}); the exact test pools every field-seed pair.",
+        "across fields with its 95 % interval. A direction only when that interval excludes 0 and the exact McNemar "
+        "test pooling every field-seed pair (Holm over the contrasts of a task) agrees; equivalence only inside "
+        f"±{MARGIN:.2f}.",
         "",
     ]
     lines += table_head(["contrast", "task", "fields", "pooled difference [95 % CI]", "I²",
@@ -427,8 +481,9 @@ def render(records, config, covariates, fields, rates, pool, pool_ind, independe
         e = exact[(exact.task == row.task) & (exact.a == row.a) & (exact.b == row.b)]
         ex = (f"{int(e.a_only.iloc[0])} vs {int(e.b_only.iloc[0])} discordant, p = {fmt_p(e.p_holm.iloc[0])}"
               if not e.empty else "–")
+        said = verdict(row._asdict(), None if e.empty else e.iloc[0].to_dict())
         lines.append(table_row([f"{_code(row.a)} vs {_code(row.b)}", TASK_LABELS.get(row.task, row.task), row.k,
-                                _ci(row._asdict()), fmt(row.i2, 2), ex, _md_verdict(verdict(row._asdict()))]))
+                                _ci(row._asdict()), fmt(row.i2, 2), ex, _md_verdict(said)]))
     lines += [
         "",
         "## What ran",

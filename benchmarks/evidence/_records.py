@@ -210,9 +210,9 @@ def _check_run(run: Any, where: str) -> None:
     if not isinstance(run["metrics"], Mapping):
         raise RecordsError(f"{where}: 'metrics' is not an object")
     if run["task"] not in TASKS or not isinstance(run["seed"], int) or isinstance(run["seed"], bool) \
-            or run["seed"] < 0:
+            or not 0 <= run["seed"] < 2**31:
         raise RecordsError(f"{where}: task {run['task']!r} / seed {run['seed']!r} is not a task of {TASKS} "
-                           "and a non-negative integer seed")
+                           "and an integer seed in [0, 2**31)")
     # record fields become path parts of a run store (evidence import): only known names pass
     try:
         get_variant(run["variant"])
@@ -336,7 +336,7 @@ def export_store(store: str | os.PathLike, arm: Arm, results_dir: str | os.PathL
     store = Path(store)
     try:
         config = load_config(store)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ValueError) as exc:
         raise RecordsError(str(exc)) from None
     arm.check_config(config, f"{store}/config.json")
     try:

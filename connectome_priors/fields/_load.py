@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import pickle
 import shutil
 import warnings
 from pathlib import Path
@@ -76,10 +77,53 @@ def _read_matrix(field: str, name: str, data: bytes, n: int) -> np.ndarray:
     return mat
 
 
+# What a pickled numpy object array may name: the array, its dtype and their reconstructors (numpy 1.x and 2.x
+# module paths). Anything else in a data file is refused before it is looked up.
+_NUMPY_PICKLE_GLOBALS = frozenset({
+    ("numpy", "ndarray"), ("numpy", "dtype"),
+    ("numpy._core.multiarray", "_reconstruct"), ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "scalar"), ("numpy.core.multiarray", "scalar"),
+})
+
+
+class _NumpyOnlyUnpickler(pickle.Unpickler):
+    """An unpickler that builds numpy arrays and nothing else (no other global is ever imported)."""
+
+    def find_class(self, module: str, name: str):  # noqa: D102 - pickle's hook
+        if (module, name) not in _NUMPY_PICKLE_GLOBALS:
+            raise pickle.UnpicklingError(f"refused: the file names {module}.{name}, not a part of a numpy array")
+        return super().find_class(module, name)
+
+
+def load_object_npy(data: bytes) -> np.ndarray:
+    """An ``.npy`` file's array from its bytes; an object array (the published positions and spike trains are
+    pickled lists of arrays) is unpickled by :class:`_NumpyOnlyUnpickler`, so a file can name no code to run.
+
+    Args:
+        data: the file's bytes (already checked against the registry's sha256 by the caller).
+
+    Returns:
+        The array.
+
+    Raises:
+        ValueError: not an ``.npy`` file; pickle.UnpicklingError: a pickle that names anything but numpy arrays.
+    """
+    stream = io.BytesIO(data)
+    version = np.lib.format.read_magic(stream)
+    read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    shape, _, dtype = read_header(stream)
+    if not dtype.hasobject:
+        return np.load(io.BytesIO(data), allow_pickle=False)
+    array = _NumpyOnlyUnpickler(stream).load()
+    if not isinstance(array, np.ndarray) or array.shape != tuple(shape):
+        raise ValueError(f"the pickled payload is not the {shape} array its header announces")
+    return array
+
+
 def _read_positions(field: str, name: str, data: bytes, n: int) -> np.ndarray:
-    # allow_pickle: the published file is an object array; these bytes passed the registry's sha256
+    # the published file is an object array: read by a numpy-only unpickler, from bytes that passed the sha256
     try:
-        raw = np.load(io.BytesIO(data), allow_pickle=True)
+        raw = load_object_npy(data)
         vox = np.stack([np.asarray(p) for p in raw]) if raw.dtype == object else np.asarray(raw)
     except Exception as exc:  # noqa: BLE001
         raise FieldDataError(field, name, f"cannot read soma positions: {exc}") from None
@@ -335,7 +379,7 @@ def load_spikes(field: str, *, data_dir: str | os.PathLike | None = None) -> lis
     contents, _, _ = _download.read_files(field, data_dir=data_dir, names=[name, ids_name])
     n = len(_read_ids(field, ids_name, contents[ids_name], None))
     try:  # the bytes that passed the registry's sha256, never the file again
-        raw = np.load(io.BytesIO(contents[name]), allow_pickle=True)
+        raw = load_object_npy(contents[name])
     except Exception as exc:  # noqa: BLE001
         raise FieldDataError(field, name, f"cannot read spike trains: {exc}") from None
     if raw.ndim != 1 or len(raw) != n:

@@ -128,8 +128,9 @@ ARMS: dict[str, Arm] = {a.name: a for a in (
         paper="Table 2 (free recurrent weights), its graph metrics and the simple-effects tests S5-S7"),
     Arm("compat-nonneg", "nonneg", True, 20, issue_arm="2",
         paper="Table 3 (nonnegative recurrent weights) and its graph metrics"),
-    Arm("default-free", "free", False, 20, controls=True, issue_arm="3",
-        paper="beyond the paper: corrected mode with controls"),
+    Arm("default-free", "free", False, 24, controls=True, issue_arm="3",
+        paper="beyond the paper: corrected mode with controls (24 seeds: the first 4 of the paper's variants "
+              "predate curve recording, so 20 carry learning curves)"),
     Arm("default-nonneg", "nonneg", False, 10, issue_arm="4",
         paper="beyond the paper: corrected mode, nonnegative weights"),
     Arm("compat-free-precision", "free", True, 20, functional="precision",

@@ -219,14 +219,39 @@ def test_each_arms_command_makes_the_store_the_arm_accepts(name):
     from connectome_priors.benchmarks._cli import ablation_parser, config_from_args
 
     arm = ARMS[name]
+    first, *later = arm.commands()
+    assert first == arm.command() and len(later) == len(arm.more_seeds)
     argv = shlex.split(arm.command())[4:]  # after 'python -m connectome_priors ablation'
     config = config_from_args(ablation_parser().parse_args(argv))
     arm.check_config(config.to_json(), "command")
     assert list(config.variants) == arm.variants() and len(config.seeds) == arm.seeds
+    for command, (names, seeds, _) in zip(later, arm.more_seeds, strict=True):  # later rounds: the same store
+        again = config_from_args(ablation_parser().parse_args(shlex.split(command)[4:]))
+        arm.check_config(again.to_json(), "command")
+        assert set(again.variants) == set(names) <= set(arm.variants()) and len(again.seeds) == seeds
+        assert all(arm.target(v) >= seeds for v in names)
     if name == "compat-free-emd0":
         assert config.lam_emd == 0.0 and set(config.variants) == {"W*D*C*", "W*DC*"}
         with pytest.raises(RecordsError, match="lam_emd"):
             arm.check_config(AblationConfig(reference_compat=True).to_json(), "here")
+
+
+def test_progress_of_an_arm_whose_variants_aim_at_different_seeds():
+    """Per-variant targets: cells at their target are counted against their own target, curves counted apart."""
+    from connectome_priors.benchmarks.evidence._arm import ArmEvidence
+    from connectome_priors.benchmarks.evidence._records import Arm
+
+    arm = Arm("x", "free", False, 3, only=("W", "WD"), more_seeds=((("W",), 5, "a reason"),))
+    assert [arm.target("W"), arm.target("WD")] == [5, 3] and arm.planned() == (5 + 3) * 3
+    records = [{"task": t, "variant": v, "seed": s, "status": "ok",
+                "curve": {"train_acc": [0.5]} if s > 0 else None}
+               for t in ("Task1", "Task2", "Task3") for v in ("W", "WD") for s in range(3 if v == "WD" or t != "Task3"
+                                                                                          else 5)]
+    ev = ArmEvidence(arm, {}, records, *([None] * 7))
+    p = ev.progress()
+    assert (p["at_target"], p["cells"], p["curves_min"], p["curves_max"], p["min"], p["max"]) == (4, 6, 2, 4, 3, 5)
+    assert ev.progress_text() == ("3 to 5 seeds per cell (2 to 4 with learning curves), 4 of 6 cells at their target "
+                                  "(3; 5 for a reason); 20 of 24 runs finished (20 ok)")
 
 
 def test_missing_and_corrupt_records_are_named(built, tmp_path):

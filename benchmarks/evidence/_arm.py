@@ -91,16 +91,22 @@ class ArmEvidence:
         """Finished runs, planned runs, cells started, and the fewest / most seeds of a cell.
 
         Returns:
-            ``runs, planned, cells, started, min, max, target, ok``.
+            ``runs, planned, cells, started, min, max, target, ok``, and ``at_target`` (cells with their target
+            seeds, :meth:`Arm.target`), ``curves_min, curves_max`` (the fewest / most runs of a cell with a
+            learning curve).
         """
         per_cell = {(t, v): 0 for t in TASKS for v in self.variants}
+        curves = dict.fromkeys(per_cell, 0)
         for r in self.records:
             key = (r["task"], r["variant"])
             per_cell[key] = per_cell.get(key, 0) + 1
+            curves[key] = curves.get(key, 0) + bool((r.get("curve") or {}).get("train_acc"))
         values = list(per_cell.values())
         return dict(runs=len(self.records), planned=self.arm.planned(), cells=len(values),
                     started=sum(v > 0 for v in values), min=min(values), max=max(values), target=self.arm.seeds,
-                    ok=sum(r["status"] == "ok" for r in self.records))
+                    ok=sum(r["status"] == "ok" for r in self.records),
+                    at_target=sum(n >= self.arm.target(v) for (_, v), n in per_cell.items()),
+                    curves_min=min(curves.values()), curves_max=max(curves.values()))
 
     def seeds_per_cell(self) -> dict[int, int]:
         """How many (task, variant) cells have how many finished seeds.
@@ -119,7 +125,13 @@ class ArmEvidence:
     def progress_text(self) -> str:
         """How far the arm got, in words (e.g. ``"4 of 20 seeds per cell; 132 of 660 runs finished (132 ok)"``)."""
         p, hist = self.progress(), self.seeds_per_cell()
-        if len(hist) == 1:
+        if self.arm.more_seeds:  # targets differ between variants
+            seeds = f"{p['min']}" if p["min"] == p["max"] else f"{p['min']} to {p['max']}"
+            curves = (f"{p['curves_min']}" if p["curves_min"] == p["curves_max"]
+                      else f"{p['curves_min']} to {p['curves_max']}")
+            seeds = (f"{seeds} seeds per cell ({curves} with learning curves), {p['at_target']} of {p['cells']} "
+                     f"cells at their target ({self.arm.target_text()})")
+        elif len(hist) == 1:
             seeds = f"{p['min']} of {p['target']} seeds per cell"
         else:
             seeds = (f"{p['max']} of {p['target']} seeds per cell in {hist[p['max']]} of {p['cells']} cells ("
@@ -310,7 +322,7 @@ def report_lines(ev: ArmEvidence) -> list[str]:
     """
     cfg: Mapping[str, Any] = ev.config
     lines = [f"# Arm `{ev.arm.name}`: {ev.arm.paper}\n",
-             f"- Command: `{ev.arm.command()}`",
+             "- Commands: " + ", then ".join(f"`{c}`" for c in ev.arm.commands()),
              f"- Progress: {ev.progress_text()}.",
              f"- Configuration: field {cfg.get('field')}, sign {cfg.get('sign')}, "
              f"{'reference-compat' if cfg.get('reference_compat') else 'corrected (default)'} mode, functional "

@@ -33,7 +33,7 @@ from . import _stats as st
 from . import _tables as tb
 from ._arm import ArmEvidence, paired_markdown
 from ._claims import claims_section
-from ._records import ARMS, RecordsError
+from ._records import ARMS, Arm, RecordsError
 
 TEMPLATE = "reproduction_template.md"
 PRECISION_ARM = "6_6_2_sttc-precision"
@@ -43,15 +43,19 @@ PAPER_METRIC = {"Accuracy": "accuracy", "Entropy": "entropy", "Modularity": "mod
 Arms = Mapping[str, ArmEvidence]
 
 
+def _commands(arm: Arm) -> str:
+    return ", then ".join(f"`{c}`" for c in arm.commands())
+
+
 def _not_run(name: str) -> list[str]:
     arm = ARMS[name]
-    return [f"\n_Arm `{name}`: not yet run._ It is made by `{arm.command()}`, then "
+    return [f"\n_Arm `{name}`: not yet run._ It is made by {_commands(arm)}, then "
             f"`python -m connectome_priors evidence export runs/{name} --arm {name}` and "
             "`python -m connectome_priors evidence rebuild`."]
 
 
 def _head(ev: ArmEvidence) -> str:
-    return f"\nArm `{ev.arm.name}` (`{ev.arm.command()}`): **{ev.progress_text()}**."
+    return f"\nArm `{ev.arm.name}` ({_commands(ev.arm)}): **{ev.progress_text()}**."
 
 
 def arms_section(arms: Arms) -> list[str]:
@@ -66,7 +70,7 @@ def arms_section(arms: Arms) -> list[str]:
     lines = table_head(["issue arm", "arm", "reproduces", "how far it got", "command"])
     for name, arm in ARMS.items():
         status = arms[name].progress_text() if name in arms else "not yet run"
-        lines.append(table_row([arm.issue_arm, f"`{name}`", arm.paper, status, f"`{arm.command()}`"]))
+        lines.append(table_row([arm.issue_arm, f"`{name}`", arm.paper, status, _commands(arm)]))
     return lines
 
 

@@ -60,6 +60,8 @@ class Arm:
         issue_arm: its number in issue 11.
         lam_emd: the strength of the C* variants' EMD term (the paper's unless a diagnostic switches it off).
         only: the variants it runs, when not all of them (a diagnostic arm).
+        more_seeds: further rounds after the first, each ``(variants, seeds, why)``: those variants go on to
+            ``seeds`` seeds per cell, for the reason ``why`` (plain words, no markup: it goes into figure titles).
     """
 
     name: str
@@ -72,15 +74,21 @@ class Arm:
     issue_arm: str = "–"  # the arm's number in issue 11
     lam_emd: float = PAPER.lam_emd
     only: tuple[str, ...] = ()  # a subset of the variants (a diagnostic arm); empty: all
+    more_seeds: tuple[tuple[tuple[str, ...], int, str], ...] = ()
 
-    def command(self) -> str:
-        """The exact command that produces (or resumes) this arm's run store.
+    def command(self, variants: Iterable[str] = (), seeds: int | None = None) -> str:
+        """The exact command that produces (or resumes) this arm's run store: its first round by default.
+
+        Args:
+            variants: run only these (a later round); empty: the arm's variants.
+            seeds: seeds per cell (a later round); ``None``: the arm's :attr:`seeds`.
 
         Returns:
             The command line.
         """
+        variants = tuple(variants) or self.only
         parts = [f"python -m connectome_priors ablation --field {ARM_FIELD} --epochs {PAPER.epochs}",
-                 f"--seeds {self.seeds}"]
+                 f"--seeds {self.seeds if seeds is None else seeds}"]
         if self.reference_compat:
             parts.append("--reference-compat")
         parts.append(f"--sign {self.sign}")
@@ -88,21 +96,44 @@ class Arm:
             parts.append(f"--functional {self.functional}")
         if self.controls:
             parts.append("--controls")
-        if self.only:
-            parts.append(f"--variants '{','.join(self.only)}'")
+        if variants:
+            parts.append(f"--variants '{','.join(variants)}'")
         if self.lam_emd != PAPER.lam_emd:
             parts.append(f"--lam-emd {self.lam_emd:g}")
         parts.append(f"--out runs/{self.name}")
         return " ".join(parts)
+
+    def commands(self) -> list[str]:
+        """Every command of the arm, in order: the first round, then each of :attr:`more_seeds`.
+
+        Returns:
+            The command lines; each one resumes the same run store.
+        """
+        return [self.command()] + [self.command(names, n) for names, n, _ in self.more_seeds]
 
     def variants(self) -> list[str]:
         """The arm's variants, in canonical order."""
         names = variant_names(controls=self.controls)
         return [v for v in names if v in self.only] if self.only else names
 
+    def target(self, variant: str) -> int:
+        """The seeds per cell the arm aims at for ``variant``: :attr:`seeds`, or more in a later round.
+
+        Args:
+            variant: a variant name.
+
+        Returns:
+            The number of seeds.
+        """
+        return max([self.seeds] + [n for names, n, _ in self.more_seeds if variant in names])
+
+    def target_text(self) -> str:
+        """The seeds per cell aimed at, in words (e.g. ``"20; 24 for ..."``)."""
+        return "; ".join([str(self.seeds)] + [f"{n} for {why}" for _, n, why in self.more_seeds])
+
     def planned(self) -> int:
-        """Runs the arm aims at: variants x tasks x seeds."""
-        return len(self.variants()) * len(TASKS) * self.seeds
+        """Runs the arm aims at: the sum over variants of its target seeds, times the tasks."""
+        return sum(self.target(v) for v in self.variants()) * len(TASKS)
 
     def check_config(self, config: Mapping[str, Any], where: str) -> None:
         """Refuse a run store's configuration that is not this arm's.
@@ -123,14 +154,21 @@ class Arm:
                                f"the arm is made by: {self.command()}")
 
 
+#: The variants of ``default-free`` whose seeds 0-3 ran before runs recorded their learning curve.
+EARLY_NO_CURVE: tuple[str, ...] = ("W*D*C", "WD*C", "WDC", "WD*", "WD", "W", "W*D*C*", "WD*C*", "W*DC*", "W!D*C",
+                                   "W!D*C*", "Wdiag-D*C", "W*nodiag-D*C", "Wsurr-D*C")
+
 ARMS: dict[str, Arm] = {a.name: a for a in (
     Arm("compat-free", "free", True, 20, issue_arm="1",
         paper="Table 2 (free recurrent weights), its graph metrics and the simple-effects tests S5-S7"),
     Arm("compat-nonneg", "nonneg", True, 20, issue_arm="2",
         paper="Table 3 (nonnegative recurrent weights) and its graph metrics"),
-    Arm("default-free", "free", False, 24, controls=True, issue_arm="3",
-        paper="beyond the paper: corrected mode with controls (24 seeds: the first 4 of the paper's variants "
-              "predate curve recording, so 20 carry learning curves)"),
+    Arm("default-free", "free", False, 20, controls=True, issue_arm="3",
+        paper="beyond the paper: corrected mode with controls (the first 4 seeds of the paper's variants and of three "
+              "controls predate curve recording, so those go on to 24 seeds, 20 with learning curves; the two variants "
+              "behind the equivalence question to 32)",
+        more_seeds=((EARLY_NO_CURVE, 24, "the 14 variants whose first 4 seeds predate curve recording"),
+                    (("W*D*C", "Wdiag-D*C"), 32, "the 2 behind the equivalence question"))),
     Arm("default-nonneg", "nonneg", False, 10, issue_arm="4",
         paper="beyond the paper: corrected mode, nonnegative weights"),
     Arm("compat-free-precision", "free", True, 20, functional="precision",

@@ -72,6 +72,19 @@ def _per_seed(runs: Sequence[Mapping[str, Any]], task: str) -> dict[str, dict[in
     return out
 
 
+def has_curve(run: Mapping[str, Any]) -> bool:
+    """Whether a run (store JSON or committed record) carries a learning curve; runs made before curves were
+    recorded do not.
+
+    Args:
+        run: the run.
+
+    Returns:
+        True when its ``curve`` holds at least one training-accuracy point.
+    """
+    return bool((run.get("curve") or {}).get("train_acc"))
+
+
 def _auc(run: Mapping[str, Any]) -> float:
     curve = run.get("curve") or {}
     acc = np.array([np.nan if v is None else v for v in curve.get("train_acc", [])], float)

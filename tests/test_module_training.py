@@ -256,4 +256,8 @@ def test_perf_prints_the_step_to_sequence_ratio(microns_dir, capsys):
     assert len(rows) == 3, out
     for row in rows:
         ms, seq_ms, ratio, cpu_ms, cpu_ratio = (float(v) for v in row.split()[-5:])
-        assert ms > 0 and seq_ms > 0 and ratio == pytest.approx(ms / seq_ms, rel=0.02, abs=0.01) and cpu_ratio > 0
+        assert ms > 0 and seq_ms > 0 and cpu_ratio > 0
+        # every printed number is rounded to 0.01, so the ratio of the printed times only brackets the printed ratio
+        # (0.41 / 0.47 = 0.87 while the unrounded ratio printed 0.89)
+        low, high = (ms - 0.005) / (seq_ms + 0.005), (ms + 0.005) / max(seq_ms - 0.005, 1e-9)
+        assert low - 0.005 <= ratio <= high + 0.005, row

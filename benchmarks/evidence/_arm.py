@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from connectome_priors._atomic import write_text
-from connectome_priors.benchmarks._outcomes import outcome_table, outcome_tests
+from connectome_priors.benchmarks._outcomes import has_curve, outcome_table, outcome_tests
 from connectome_priors.benchmarks._schema import GRAPH_METRICS, RUN_METRICS, TASKS
 from connectome_priors.benchmarks._variants import CONTROL_DESCRIPTIONS
 from connectome_priors.benchmarks.report import _verdict as vd
@@ -100,7 +100,7 @@ class ArmEvidence:
         for r in self.records:
             key = (r["task"], r["variant"])
             per_cell[key] = per_cell.get(key, 0) + 1
-            curves[key] = curves.get(key, 0) + bool((r.get("curve") or {}).get("train_acc"))
+            curves[key] = curves.get(key, 0) + has_curve(r)
         values = list(per_cell.values())
         return dict(runs=len(self.records), planned=self.arm.planned(), cells=len(values),
                     started=sum(v > 0 for v in values), min=min(values), max=max(values), target=self.arm.seeds,
@@ -311,6 +311,18 @@ def paired_markdown(frame: pd.DataFrame) -> list[str]:
     })
 
 
+def commands_markdown(arm: Arm) -> str:
+    """The arm's commands (:meth:`Arm.commands`) as inline code, in order.
+
+    Args:
+        arm: the arm.
+
+    Returns:
+        Markdown: each command in backticks, joined by ", then ".
+    """
+    return ", then ".join(f"`{c}`" for c in arm.commands())
+
+
 def report_lines(ev: ArmEvidence) -> list[str]:
     """The lines of the arm's ``report.md``.
 
@@ -322,7 +334,7 @@ def report_lines(ev: ArmEvidence) -> list[str]:
     """
     cfg: Mapping[str, Any] = ev.config
     lines = [f"# Arm `{ev.arm.name}`: {ev.arm.paper}\n",
-             "- Commands: " + ", then ".join(f"`{c}`" for c in ev.arm.commands()),
+             f"- Commands: {commands_markdown(ev.arm)}",
              f"- Progress: {ev.progress_text()}.",
              f"- Configuration: field {cfg.get('field')}, sign {cfg.get('sign')}, "
              f"{'reference-compat' if cfg.get('reference_compat') else 'corrected (default)'} mode, functional "

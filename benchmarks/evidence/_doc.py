@@ -31,9 +31,9 @@ from connectome_priors.stats import bounded_mean_interval, metric_range
 
 from . import _stats as st
 from . import _tables as tb
-from ._arm import ArmEvidence, paired_markdown
+from ._arm import ArmEvidence, commands_markdown, paired_markdown
 from ._claims import claims_section
-from ._records import ARMS, Arm, RecordsError
+from ._records import ARMS, RecordsError
 
 TEMPLATE = "reproduction_template.md"
 PRECISION_ARM = "6_6_2_sttc-precision"
@@ -43,19 +43,15 @@ PAPER_METRIC = {"Accuracy": "accuracy", "Entropy": "entropy", "Modularity": "mod
 Arms = Mapping[str, ArmEvidence]
 
 
-def _commands(arm: Arm) -> str:
-    return ", then ".join(f"`{c}`" for c in arm.commands())
-
-
 def _not_run(name: str) -> list[str]:
     arm = ARMS[name]
-    return [f"\n_Arm `{name}`: not yet run._ It is made by {_commands(arm)}, then "
+    return [f"\n_Arm `{name}`: not yet run._ It is made by {commands_markdown(arm)}, then "
             f"`python -m connectome_priors evidence export runs/{name} --arm {name}` and "
             "`python -m connectome_priors evidence rebuild`."]
 
 
 def _head(ev: ArmEvidence) -> str:
-    return f"\nArm `{ev.arm.name}` ({_commands(ev.arm)}): **{ev.progress_text()}**."
+    return f"\nArm `{ev.arm.name}` ({commands_markdown(ev.arm)}): **{ev.progress_text()}**."
 
 
 def arms_section(arms: Arms) -> list[str]:
@@ -70,7 +66,7 @@ def arms_section(arms: Arms) -> list[str]:
     lines = table_head(["issue arm", "arm", "reproduces", "how far it got", "command"])
     for name, arm in ARMS.items():
         status = arms[name].progress_text() if name in arms else "not yet run"
-        lines.append(table_row([arm.issue_arm, f"`{name}`", arm.paper, status, _commands(arm)]))
+        lines.append(table_row([arm.issue_arm, f"`{name}`", arm.paper, status, commands_markdown(arm)]))
     return lines
 
 

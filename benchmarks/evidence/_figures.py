@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from connectome_priors._atomic import atomic_path
+from connectome_priors.benchmarks._outcomes import has_curve
 from connectome_priors.benchmarks._schema import GRAPH_METRICS, TASKS
 from connectome_priors.benchmarks.report._figures import draw_accuracy, draw_metrics
 from connectome_priors.benchmarks.report._format import TASK_SHORT_LABELS
@@ -107,8 +108,7 @@ def plot_curves(records: Sequence[Mapping[str, Any]], variants: Sequence[str], p
         colors = plt.get_cmap("tab20")
         for ax, task in zip(axes[0], TASKS):
             for i, v in enumerate(variants):
-                curves = [r["curve"] for r in records if r["task"] == task and r["variant"] == v
-                          and (r.get("curve") or {}).get("train_acc")]
+                curves = [r["curve"] for r in records if r["task"] == task and r["variant"] == v and has_curve(r)]
                 if not curves:
                     continue
                 steps = curves[0]["step"]

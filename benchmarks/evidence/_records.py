@@ -167,7 +167,8 @@ ARMS: dict[str, Arm] = {a.name: a for a in (
         paper="beyond the paper: corrected mode with controls (the first 4 seeds of the paper's variants and of three "
               "controls predate curve recording, so those go on to 24 seeds, 20 with learning curves; the two variants "
               "behind the equivalence question to 32)",
-        more_seeds=((EARLY_NO_CURVE, 24, "the 14 variants whose first 4 seeds predate curve recording"),
+        more_seeds=((EARLY_NO_CURVE, 24,
+                     f"the {len(EARLY_NO_CURVE)} variants whose first 4 seeds predate curve recording"),
                     (("W*D*C", "Wdiag-D*C"), 32, "the 2 behind the equivalence question"))),
     Arm("default-nonneg", "nonneg", False, 10, issue_arm="4",
         paper="beyond the paper: corrected mode, nonnegative weights"),

@@ -192,3 +192,47 @@ def test_read_names_the_input_that_is_wrong(exported, tmp_path):
     (folder / xf.CONFIG).write_text(json.dumps(config))
     with pytest.raises(RecordsError, match=r"records\.jsonl: no records"):
         xf.read_cross_field(folder)
+
+
+def test_import_then_export_round_trips_and_the_sweep_resumes_where_the_records_stop(exported, tmp_path, microns_dir,
+                                                                                      capsys):
+    from connectome_priors.benchmarks.evidence import _cli
+
+    root, results, path, n = exported
+    folder = results / xf.CROSS_FIELD
+    store = tmp_path / "sweep"
+    assert _cli.main(["import", str(folder), str(store)]) == 0
+    assert capsys.readouterr().out.startswith(f"{n} runs written to {store}; resume with: python -m ")
+    assert not list(store.rglob("*.npz"))
+    again = tmp_path / "results"
+    xf.export_sweep(store, again, data_dir=microns_dir)
+    for name in xf.INPUTS:  # the same four input files, byte for byte
+        assert (again / xf.CROSS_FIELD / name).read_bytes() == (folder / name).read_bytes(), name
+    # every imported run counts as finished: a sweep asking for a fifth seed only has seed 4 left
+    opts = plan.SweepOptions(seeds=5, epochs=1, tasks=("Task1", "Task3"), variants=VARIANTS)
+    todo = plan.pending_cells(plan.plan_cells(FIELDS, opts), plan.finished_runs(store, FIELDS, ("free",)))
+    assert todo and {c.seeds for c in todo} == {(4,)}
+    assert xf.import_sweep(folder, store) == 0  # idempotent
+    config = json.loads((folder / xf.CONFIG).read_text())
+    command = xf.resume_command(config, store)
+    assert f"--fields {','.join(sorted(FIELDS))} " in command and command.endswith(f"--out {store}")
+
+
+def test_import_refuses_a_protocol_that_does_not_give_the_runs_hash(exported, tmp_path):
+    _, results, _, _ = exported
+    bad = tmp_path / xf.CROSS_FIELD
+    shutil.copytree(results / xf.CROSS_FIELD, bad)
+    config = json.loads((bad / xf.CONFIG).read_text())
+    config["protocol"]["lr"] = 0.5  # edited after the runs were made
+    (bad / xf.CONFIG).write_text(json.dumps(config))
+    with pytest.raises(RecordsError, match=r"config\.json: the protocol with field 4_7_8 hashes to [0-9a-f]{16}, "
+                                           r"not the config_hash"):
+        xf.import_sweep(bad, tmp_path / "store")
+    assert not (tmp_path / "store").exists()  # checked before anything is written
+    # a sweep folder of another configuration is refused too, naming its config.json
+    other = tmp_path / "other" / "free" / "5_3_8"
+    other.mkdir(parents=True)
+    (other / "config.json").write_text(json.dumps({"config_hash": "0000000000000000"}))
+    with pytest.raises(RecordsError, match=r"free/5_3_8/config\.json: config_hash 0000000000000000 != "):
+        xf.import_sweep(results / xf.CROSS_FIELD, tmp_path / "other")
+    assert not (tmp_path / "other" / "free" / "4_7_8").exists()

@@ -7,6 +7,7 @@ Subcommands::
     python -m connectome_priors evidence rebuild [docs/results] [--doc docs/reproduction.md]
     python -m connectome_priors evidence check [docs/results] [--doc docs/reproduction.md]
     python -m connectome_priors evidence import docs/results/compat-free STORE
+    python -m connectome_priors evidence import docs/results/cross-field runs/cross-field
     python -m connectome_priors evidence initial --arm compat-free [--results docs/results]
 
 * ``export``: the finished runs of a run store -> ``<results>/<arm>/records.jsonl`` + ``config.json``
@@ -22,7 +23,7 @@ Subcommands::
 * ``check``: rebuild into a temporary copy and compare with the committed files byte for byte (figures too when
   the installed matplotlib is the one that drew them; otherwise they are reported as not comparable).
 * ``import``: records -> a run store (JSONs, no weights) that ``python -m connectome_priors ablation --out STORE``
-  resumes.
+  resumes; for ``cross-field``, a sweep folder that the arm's ``sweep`` command resumes.
 * ``initial``: the graph metrics of the arm's starting matrices -> ``<results>/<arm>/initial.csv`` (:mod:`._initial`;
   needs JAX and the field; an input of ``rebuild``, like the records).
 
@@ -38,7 +39,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ._build import DEFAULT_RESULTS, PUBLISHED, check, copy_published, rebuild
-from ._cross_field import CROSS_FIELD, export_sweep
+from ._cross_field import CROSS_FIELD, export_sweep, import_sweep, read_cross_field, resume_command
 from ._records import ARMS, RecordsError, export_store, get_arm, import_records
 
 __all__ = ["check", "main", "rebuild"]
@@ -79,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="rebuild a copy and compare byte for byte with the committed files")
     c.add_argument("results", nargs="?", default=str(DEFAULT_RESULTS))
     c.add_argument("--doc", default=None)
-    i = sub.add_parser("import", help="records -> a run store (resumable by 'ablation --out STORE')")
+    i = sub.add_parser("import", help="records -> a run store (resumable by the arm's ablation or sweep command)")
     i.add_argument("arm_folder", help="e.g. docs/results/compat-free")
     i.add_argument("store", help="run store folder to create or extend")
     n = sub.add_parser("initial", help="graph metrics of the arm's starting matrices -> <results>/<arm>/initial.csv")
@@ -122,6 +123,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{len(out['identical'])} identical, {len(out['differ'])} differ, {len(out['missing'])} missing, "
                   f"{len(out['figures_not_comparable'])} figures not comparable (other matplotlib)")
             return 1 if out["differ"] or out["missing"] else 0
+        elif args.command == "import" and Path(args.arm_folder).name == CROSS_FIELD:
+            n = import_sweep(args.arm_folder, args.store)
+            _, config, _, _ = read_cross_field(args.arm_folder)
+            print(f"{n} runs written to {args.store}; resume with: {resume_command(config, args.store)}")
         elif args.command == "import":
             n = import_records(args.arm_folder, args.store)
             name = Path(args.arm_folder).name

@@ -242,6 +242,70 @@ def read_cross_field(folder: str | Path) -> tuple[list[dict[str, Any]], dict[str
     return records, config, covariates, overlap
 
 
+def import_sweep(folder: str | Path, sweep_dir: str | Path) -> int:
+    """The committed records of ``docs/results/cross-field`` -> a sweep folder that the arm's sweep command resumes.
+
+    Each field gets ``<sweep_dir>/free/<field>/config.json`` (its run identity: the shared protocol plus the field,
+    whose hash must be the ``config_hash`` the records name) and one JSON per run (no weights); runs already there
+    are kept. A fresh checkout thus resumes the arm where the committed records stop, instead of starting over.
+
+    Args:
+        folder: ``docs/results/cross-field``.
+        sweep_dir: the sweep folder to create or extend (the ``--out`` of :data:`SWEEP_COMMAND`).
+
+    Returns:
+        The runs written.
+
+    Raises:
+        RecordsError: unreadable records (:func:`read_cross_field`), a protocol whose hash is not the field's
+            ``config_hash``, or a field folder of another configuration; checked for every field before anything
+            is written.
+    """
+    import hashlib
+
+    from connectome_priors.benchmarks._run_store import RUN_STORE, load_config
+    from connectome_priors.benchmarks.sweep._plan import field_dir
+
+    folder, sweep_dir = Path(folder), Path(sweep_dir)
+    records, config, _, _ = read_cross_field(folder)
+    identities = {}
+    for field, want in sorted(config["config_hash"].items()):
+        identity = {**config["protocol"], "field": field}
+        got = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
+        if got != want:
+            raise RecordsError(f"{folder / CONFIG}: the protocol with field {field} hashes to {got}, not the "
+                               f"config_hash {want} its runs were made under")
+        where = field_dir(sweep_dir, field, "free") / CONFIG
+        if where.exists():
+            try:
+                old = load_config(where.parent).get("config_hash")
+            except (OSError, ValueError) as exc:
+                raise RecordsError(f"{where}: unreadable ({exc})") from None
+            if old != want:
+                raise RecordsError(f"{where}: config_hash {old} != {want} of {folder / CONFIG}; pick another folder")
+        identities[field] = identity
+    for field, identity in identities.items():
+        where = field_dir(sweep_dir, field, "free") / CONFIG
+        if not where.exists():
+            payload = {"identity": identity, "config_hash": config["config_hash"][field], "imported_from": RECORDS}
+            write_bytes(where, json.dumps(payload, indent=1, sort_keys=True).encode(), mkdir=True)
+    return sum(bool(RUN_STORE.write(field_dir(sweep_dir, r["field"], "free"), r)) for r in records)
+
+
+def resume_command(config: Mapping[str, Any], sweep_dir: str | Path) -> str:
+    """The arm's sweep command over the committed fields, into ``sweep_dir`` (add fields to ``--fields`` to grow it).
+
+    Args:
+        config: the arm's ``config.json``.
+        sweep_dir: the sweep folder.
+
+    Returns:
+        The command line.
+    """
+    return (config["command"].replace("FIELDS", ",".join(config["fields"]))
+            .replace("--out runs/cross-field", f"--out {sweep_dir}"))
+
+
 # ------------------------------------------------------------------------------------------ analysis
 
 
@@ -500,7 +564,9 @@ def render(records, config, covariates, fields, rates, pool, pool_ind, independe
         + ", ".join(f"{TASK_LABELS.get(t, t)} {complete[t]}" for t in tasks)
         + f" of the {len(fields)} fields with records. The store is made and resumed by `{config['command']}` "
           "(the fields by size, smallest first), exported by "
-          "`python -m connectome_priors evidence export runs/cross-field --arm cross-field`.",
+          "`python -m connectome_priors evidence export runs/cross-field --arm cross-field`; on a new machine, "
+          "`python -m connectome_priors evidence import docs/results/cross-field runs/cross-field` first turns "
+          "these records back into that store.",
         "",
         "## Pooled effects (random effects, DerSimonian-Laird)",
         "",

@@ -201,6 +201,11 @@ def load_config(out_dir: str | os.PathLike) -> dict[str, Any]:
     return config
 
 
+def field_dir(out_dir: str | os.PathLike, field: str, sign: str) -> Path:
+    """The per-field run store of one sign arm inside a sweep folder: ``<out>/<sign>/<field>``."""
+    return Path(out_dir) / sign / field
+
+
 def load_sweep_runs(out_dir: Path, store=None) -> list[dict[str, Any]]:
     """Every stored run of a sweep folder (``<out>/<sign>/<field>/``, one run store each), with ``field`` and ``sign``
     filled in from the folder names.

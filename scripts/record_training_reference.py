@@ -31,6 +31,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "tests" / "data" / "training_reference.json"
+VECTOR_FLAGS = ("sse", "ssse", "avx", "fma", "amx", "f16c")  # the cpuinfo flags that change XLA's CPU kernels
 
 
 def fingerprint() -> dict[str, str]:
@@ -38,15 +39,21 @@ def fingerprint() -> dict[str, str]:
     import jax
     import jaxlib
 
-    cpu = platform.processor() or ""
+    # A model name alone is too coarse: virtual machines report "AMD EPYC" for every generation, and XLA picks
+    # its kernels by instruction set (a Zen 4 with AVX-512 rounds differently from a Zen 3 without it).
+    info = {"model name": platform.processor() or "", "cpu family": "", "model": "", "flags": ""}
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+        first_cpu = Path("/proc/cpuinfo").read_text().split("\n\n")[0]
     except OSError:
-        pass
-    return {"cpu": cpu, "machine": platform.machine(), "jax": jax.__version__, "jaxlib": jaxlib.__version__}
+        first_cpu = ""
+    for line in first_cpu.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() in info:
+            info[key.strip()] = value.strip()
+    isa = sorted(f for f in info["flags"].split() if f.startswith(VECTOR_FLAGS))
+    return {"cpu": info["model name"], "cpu_family_model": f"{info['cpu family']}/{info['model']}",
+            "isa": " ".join(isa), "machine": platform.machine(), "jax": jax.__version__,
+            "jaxlib": jaxlib.__version__}
 
 
 def sha256_of(w: np.ndarray) -> str:

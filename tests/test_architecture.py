@@ -261,6 +261,10 @@ def test_the_wheel_installs_one_top_level_name():
     # every folder with an __init__.py is listed: a forgotten subpackage would be left out of the wheel
     listed = set(tool["packages"])
     found = {m for m, p in project_modules().items() if p.name == "__init__.py"}
+    # data folders (no __init__.py) are listed too, each with its own package-data, so setuptools does not warn
+    data = {p for p in listed - found if p in tool["package-data"]}
+    assert all(tool["package-data"][p] for p in data)
+    found |= data
     assert found == listed, f"missing from pyproject: {sorted(found - listed)}; stale: {sorted(listed - found)}"
 
 

@@ -135,10 +135,10 @@ def test_every_data_file_is_package_data():
     import tomllib
 
     setuptools = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
-    globs = setuptools["package-data"]["connectome_priors.fields"]
+    assert "connectome_priors.fields.data" in setuptools["packages"]  # else setuptools warns and may drop it
+    globs = setuptools["package-data"]["connectome_priors.fields.data"]
     for path in DATA.iterdir():
-        rel = f"data/{path.name}"
-        assert any(fnmatch.fnmatch(rel, g) for g in globs), f"{rel} would be left out of the wheel ({globs})"
+        assert any(fnmatch.fnmatch(path.name, g) for g in globs), f"{path.name} would be left out of the wheel {globs}"
 
 
 def test_non_symmetric_matrix_is_stored_in_full(microns_dir):

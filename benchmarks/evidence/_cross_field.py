@@ -263,8 +263,7 @@ def import_sweep(folder: str | Path, sweep_dir: str | Path) -> int:
     """
     import hashlib
 
-    from connectome_priors.benchmarks._run_store import RUN_STORE, load_config
-    from connectome_priors.benchmarks.sweep._plan import field_dir
+    from connectome_priors.benchmarks._run_store import RUN_STORE, field_dir, load_config
 
     folder, sweep_dir = Path(folder), Path(sweep_dir)
     records, config, _, _ = read_cross_field(folder)

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from connectome_priors.benchmarks._run_store import RUN_STORE, variant_slug
+from connectome_priors.benchmarks._run_store import RUN_STORE, field_dir, variant_slug
 from connectome_priors.benchmarks._schema import QUICK, TASKS, AblationConfig
 from connectome_priors.benchmarks._variants import variant_names
 
@@ -156,11 +156,6 @@ def pending_cells(cells: Iterable[Cell], finished: set[RunKey]) -> list[Cell]:
         if missing:
             out.append(cell.with_seeds(missing))
     return out
-
-
-def field_dir(out_dir: Path, field: str, sign: str) -> Path:
-    """The per-field ablation output folder of one sign arm."""
-    return Path(out_dir) / sign / field
 
 
 def finished_runs(out_dir: Path, fields: Iterable[str], signs: Iterable[str], store=None) -> set[RunKey]:

@@ -147,6 +147,16 @@ def test_the_verdicts_claim_no_more_than_the_interval():
     assert xf.verdict(row, dict(a_only=0, b_only=9, p_holm=0.004)).startswith("A < B on average")
     assert xf.verdict(row, dict(a_only=0, b_only=4, p_holm=0.125)).startswith("not shown")
     assert xf.verdict(row, dict(a_only=9, b_only=0, p_holm=0.004)).startswith("not shown")
+    # fields that share no neuron must show the same direction, or the verdict says they do not
+    agree = dict(k=12, estimate=-0.2, lo=-0.35, hi=-0.05)
+    assert "share no neuron" not in xf.verdict(row, independent=agree)
+    for lo, hi in ((-0.3, 0.02), (0.05, 0.3)):  # crossing 0, or the other way
+        said = xf.verdict(row, independent=dict(agree, lo=lo, hi=hi))
+        assert said.startswith("A < B on average") and "not shown over the 12 fields that share no neuron" in said
+    assert xf.verdict(dict(row, lo=0.1, hi=0.3, estimate=0.2),
+                      independent=dict(agree, lo=0.01, hi=0.4)).startswith("A > B")
+    assert "share no neuron" not in xf.verdict(dict(row, lo=0.1, hi=0.3, estimate=0.2),
+                                               independent=dict(agree, lo=0.01, hi=0.4))
 
 
 def test_export_writes_all_four_files_or_none(tmp_path, microns_dir):

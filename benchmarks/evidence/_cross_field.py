@@ -379,17 +379,21 @@ def pooled_exact(records: Sequence[Mapping[str, Any]], tasks: Sequence[str],
 
 
 def verdict(row: Mapping[str, Any], exact: Mapping[str, Any] | None = None, margin: float = MARGIN,
-            alpha: float = ALPHA) -> str:
+            alpha: float = ALPHA, independent: Mapping[str, Any] | None = None) -> str:
     """The pooled learn-rate verdict of one random-effects row. A direction only when the 95 % interval excludes 0
     and, when given, the exact McNemar test over every field-seed pair (:func:`pooled_exact`) agrees at ``alpha``
     (the random-effects interval rests on normal approximations of 4-seed fields; the exact test does not);
-    equivalence only when the interval lies inside ``±margin``; otherwise no consistent effect shown.
+    equivalence only when the interval lies inside ``±margin``; otherwise no consistent effect shown. Overlapping
+    scans share neurons, so both tests treat fields as more independent than they are: when the same contrast
+    pooled over the fields that share no neuron (``independent``) does not show the direction, the verdict says so.
 
     Args:
         row: ``a, b, estimate, lo, hi, pred_lo, pred_hi``.
         exact: the matching :func:`pooled_exact` row (``a_only, b_only, p_holm``), or None.
         margin: the equivalence margin.
         alpha: the level of the exact test.
+        independent: the matching row of the pooling over fields that share no neuron (``k, estimate, lo, hi``),
+            or None.
 
     Returns:
         The verdict text.
@@ -403,6 +407,8 @@ def verdict(row: Mapping[str, Any], exact: Mapping[str, Any] | None = None, marg
         'not shown: the random-effects interval excludes 0, the exact'
         >>> verdict(dict(a="A", b="B", estimate=0.01, lo=-0.05, hi=0.07, pred_lo=-0.05, pred_hi=0.07))
         'equivalent within ±0.10 on average across fields'
+        >>> verdict(row, independent=dict(k=15, estimate=0.03, lo=-0.09, hi=0.14)).split(" (but ")[1]
+        'not shown over the 15 fields that share no neuron: 0.030 [-0.090, 0.140])'
     """
     a, b = row["a"], row["b"]
     pred = f"[{row['pred_lo']:.2f}, {row['pred_hi']:.2f}]"
@@ -415,7 +421,11 @@ def verdict(row: Mapping[str, Any], exact: Mapping[str, Any] | None = None, marg
         same_sign = row["pred_lo"] > 0 if up else row["pred_hi"] < 0
         tail = (f"and in a new field too (prediction interval {pred})" if same_sign
                 else f"a new field may show no {'gain' if up else 'loss'} (prediction interval {pred})")
-        return f"{word} on average across fields; {tail}"
+        said = f"{word} on average across fields; {tail}"
+        if independent is not None and not (independent["lo"] > 0 if up else independent["hi"] < 0):
+            said += (f" (but not shown over the {int(independent['k'])} fields that share no neuron: "
+                     f"{_ci(independent)})")
+        return said
     if -margin < row["lo"] and row["hi"] < margin:
         return f"equivalent within ±{margin:.2f} on average across fields"
     return "no consistent effect shown across fields"
@@ -510,6 +520,7 @@ def render(records, config, covariates, fields, rates, pool, pool_ind, independe
     tasks = [t for t in TASKS if t in set(config.get("tasks", []))]
     n_seeds = len(config.get("seeds", []))
     lr = pool[pool.outcome == "learn_rate"]
+    ind_lr = pool_ind[pool_ind.outcome == "learn_rate"]
 
     def is_complete(field: str, task: str) -> bool:
         mine = rates[(rates.field == field) & (rates.task == task)]
@@ -535,7 +546,9 @@ def render(records, config, covariates, fields, rates, pool, pool_ind, independe
         "Learn rate (held-out test accuracy at the task's threshold), pooled difference of the paired learn rates "
         "across fields with its 95 % interval. A direction only when that interval excludes 0 and the exact McNemar "
         "test pooling every field-seed pair (Holm over the contrasts of a task) agrees; equivalence only inside "
-        f"±{MARGIN:.2f}.",
+        f"±{MARGIN:.2f}. Overlapping scans share neurons, so both treat the fields as more independent than they "
+        "are; where the same pooling over the fields that share no neuron (the sensitivity analysis below) does not "
+        "show the direction, the verdict says so.",
         "",
     ]
     lines += table_head(["contrast", "task", "fields", "pooled difference [95 % CI]", "I²",
@@ -544,7 +557,9 @@ def render(records, config, covariates, fields, rates, pool, pool_ind, independe
         e = exact[(exact.task == row.task) & (exact.a == row.a) & (exact.b == row.b)]
         ex = (f"{int(e.a_only.iloc[0])} vs {int(e.b_only.iloc[0])} discordant, p = {fmt_p(e.p_holm.iloc[0])}"
               if not e.empty else "–")
-        said = verdict(row._asdict(), None if e.empty else e.iloc[0].to_dict())
+        ind = ind_lr[(ind_lr.task == row.task) & (ind_lr.a == row.a) & (ind_lr.b == row.b)]
+        said = verdict(row._asdict(), None if e.empty else e.iloc[0].to_dict(),
+                       independent=None if ind.empty else ind.iloc[0].to_dict())
         lines.append(table_row([f"{_code(row.a)} vs {_code(row.b)}", TASK_LABELS.get(row.task, row.task), row.k,
                                 _ci(row._asdict()), fmt(row.i2, 2), ex, _md_verdict(said)]))
     lines += [

@@ -75,7 +75,7 @@ def pooled(effects, covariates: Mapping[str, Mapping[str, float]] | None = None)
 
     Returns:
         ``(pooled, regression)`` DataFrames: ``task, a, b, outcome, k, estimate, lo, hi, tau2, i2, q, q_p,
-        pred_lo, pred_hi, clipped`` and ``task, a, b, outcome, covariate, k, slope, lo, hi, p, p_holm``.
+        pred_lo, pred_hi, clipped`` and ``task, a, b, outcome, covariate, k, sd, slope, lo, hi, p, p_holm``.
     """
     import dataclasses
 
@@ -97,7 +97,7 @@ def pooled(effects, covariates: Mapping[str, Mapping[str, float]] | None = None)
     cols = ["task", "a", "b", "outcome", "k", "estimate", "lo", "hi", "tau2", "i2", "q", "q_p", "pred_lo", "pred_hi",
             "clipped"]
     return (pd.DataFrame(rows, columns=cols),
-            pd.DataFrame(reg, columns=["task", "a", "b", "outcome", "covariate", "k", "slope", "lo", "hi", "p",
+            pd.DataFrame(reg, columns=["task", "a", "b", "outcome", "covariate", "k", "sd", "slope", "lo", "hi", "p",
                                        "p_holm"]))
 
 

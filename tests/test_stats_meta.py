@@ -87,6 +87,9 @@ def test_meta_regression_recovers_a_slope_and_holm_corrects():
     xm, ym = np.sum(w * size) / w.sum(), np.sum(w * y) / w.sum()
     slope = np.sum(w * (size - xm) * (y - ym)) / np.sum(w * (size - xm) ** 2)
     assert by["n_neurons"]["slope"] == pytest.approx(slope)
+    # the per-SD scale is the SD of the covariate over the units of the fit
+    assert by["n_neurons"]["sd"] == pytest.approx(np.std(size, ddof=1))
+    assert math.isnan(by["constant"]["sd"])
 
 
 def test_bad_input_is_named():

@@ -611,16 +611,22 @@ def render(records, config, covariates, fields, rates, pool, pool_ind, independe
         lines += [f"![{a} vs {b}]({_rel(path, doc)})", ""]
     lines += ["## What goes with the effect: meta-regression on the field covariates", "",
               "Weighted least squares of each field's effect on one covariate at a time (weights 1 / (v + τ²)), Holm "
-              "over the covariates of a contrast, task and outcome. Rows with Holm p < 0.05:", ""]
+              "over the covariates of a contrast, task and outcome; the slope is also given per standard deviation "
+              "of the covariate across those fields, the one scale on which covariates of different units compare. "
+              "The covariates go together across fields, so a slope says that the effect goes with the covariate, "
+              "not which of its correlates drives it" + _collinear(covariates, fields) + ". Rows with Holm p < 0.05:",
+              ""]
     sig = regression[regression.p_holm < ALPHA]
     if sig.empty:
         lines.append(f"None: no covariate goes with any pooled effect after Holm (all {len(regression)} fits in "
                      f"[`regression.csv`]({_rel(folder / 'regression.csv', doc)})).")
     else:
-        lines += table_head(["contrast", "task", "outcome", "covariate", "fields", "slope [95 % CI]", "p (Holm)"])
+        lines += table_head(["contrast", "task", "outcome", "covariate", "fields", "per SD [95 % CI]",
+                             "slope [95 % CI]", "p (Holm)"])
         for r in sig.itertuples():
             lines.append(table_row([f"{_code(r.a)} vs {_code(r.b)}", TASK_LABELS.get(r.task, r.task), r.outcome,
-                                    r.covariate, r.k, f"{r.slope:.3g} [{r.lo:.3g}, {r.hi:.3g}]", fmt_p(r.p_holm)]))
+                                    r.covariate, r.k, f"{r.slope * r.sd:.3f} [{r.lo * r.sd:.3f}, {r.hi * r.sd:.3f}]",
+                                    f"{r.slope:.3g} [{r.lo:.3g}, {r.hi:.3g}]", fmt_p(r.p_holm)]))
         lines += ["", f"All fits: [`regression.csv`]({_rel(folder / 'regression.csv', doc)})."]
     lines += ["", "## Learn rates, all fields together", "",
               "Runs that learned, summed over fields (descriptive: seeds within a field are not independent of the "
@@ -650,12 +656,30 @@ def render(records, config, covariates, fields, rates, pool, pool_ind, independe
         "intervals of the forest plots are normal approximations and wide. The inference is the pooling.",
         "- Corrected mode, free sign, the short protocol: effects are on learning within that budget, not on the "
         "paper's 10-epoch accuracies; the nonnegative arm and compat mode were not run across fields.",
+        "- The meta-regression fits one covariate at a time over fields that overlap, with p values that treat "
+        "the fields as independent; it describes which field properties go with an effect, and is no test of "
+        "what causes it.",
         "- A pooled interval that excludes 0 says the average effect across fields is not 0; the prediction "
         "interval says how far a single new field may stray. Heterogeneity (τ², I²) from few seeds per field is "
         "itself imprecise.",
         "",
     ]
     return "\n".join(lines)
+
+
+def _collinear(covariates: Mapping[str, Mapping[str, float]], fields: Sequence[str], at_least: float = 0.6) -> str:
+    """`` (Spearman ρ across the fields: a with b 0.88, ...)`` for the covariate pairs with ``|ρ| >= at_least``."""
+    frame = pd.DataFrame([covariates[f] for f in fields])
+    if len(frame) < 3:
+        return ""
+    rho = frame.corr(method="spearman")
+    names = list(rho.columns)
+    pairs = sorted(((abs(rho.iloc[i, j]), names[i], names[j], rho.iloc[i, j]) for i in range(len(names))
+                    for j in range(i + 1, len(names)) if abs(rho.iloc[i, j]) >= at_least), reverse=True)
+    if not pairs:
+        return f" (no two covariates reach |Spearman ρ| ≥ {at_least} across the fields)"
+    return (f" (the pairs with |Spearman ρ| ≥ {at_least} across the fields: "
+            + ", ".join(f"{a} with {b} {r:.2f}" for _, a, b, r in pairs) + ")")
 
 
 def _num(x: float) -> str:

@@ -167,7 +167,9 @@ def meta_regression(effects: ArrayLike, variances: ArrayLike, tau2: float,
                     covariates: Mapping[str, ArrayLike]) -> list[dict[str, float | str]]:
     """How each covariate goes with the effect: weighted least squares ``y ~ 1 + x`` with weights
     ``1 / (v_i + τ²)``, one covariate at a time, the slope's 95 % interval and p (normal reference, the weights
-    taken as known), Holm over the covariates. Units with a non-finite covariate are left out of that fit.
+    taken as known), Holm over the covariates. Units with a non-finite covariate are left out of that fit. ``sd`` is
+    the covariate's standard deviation over the units of its fit, so ``slope * sd`` is the change of the effect per
+    standard deviation of the covariate, comparable across covariates of different units.
 
     Args:
         effects: one effect per unit.
@@ -176,7 +178,7 @@ def meta_regression(effects: ArrayLike, variances: ArrayLike, tau2: float,
         covariates: name -> one value per unit.
 
     Returns:
-        One dict per covariate: ``covariate, k, slope, lo, hi, p, p_holm``.
+        One dict per covariate: ``covariate, k, sd, slope, lo, hi, p, p_holm``.
 
     Raises:
         ValueError: a covariate with the wrong length, or ``tau2 < 0``.
@@ -202,12 +204,13 @@ def meta_regression(effects: ArrayLike, variances: ArrayLike, tau2: float,
             raise ValueError(f"covariate {name!r} has {x.size} values for {y.size} units")
         keep = np.isfinite(x)
         if keep.sum() < 3 or np.ptp(x[keep]) == 0:
-            rows.append(dict(covariate=name, k=int(keep.sum()), slope=math.nan, lo=math.nan, hi=math.nan, p=math.nan))
+            rows.append(dict(covariate=name, k=int(keep.sum()), sd=math.nan, slope=math.nan, lo=math.nan,
+                             hi=math.nan, p=math.nan))
             continue
         fit = sm.WLS(y[keep], sm.add_constant(x[keep]), weights=1.0 / (v[keep] + tau2)).fit(cov_type="fixed scale")
         lo, hi = fit.conf_int()[1]
-        rows.append(dict(covariate=name, k=int(keep.sum()), slope=float(fit.params[1]), lo=float(lo), hi=float(hi),
-                         p=float(fit.pvalues[1])))
+        rows.append(dict(covariate=name, k=int(keep.sum()), sd=float(np.std(x[keep], ddof=1)),
+                         slope=float(fit.params[1]), lo=float(lo), hi=float(hi), p=float(fit.pvalues[1])))
     ps = np.array([r["p"] for r in rows], float)
     tested = np.isfinite(ps)
     adjusted = np.full(ps.shape, math.nan)

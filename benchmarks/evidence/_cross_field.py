@@ -54,6 +54,8 @@ DOC = "cross_field.md"  # beside reproduction.md
 RECORDS = "records.jsonl"
 CONFIG = "config.json"
 COVARIATES = "covariates.csv"
+#: significant digits, not decimals: a p value of 1e-30 must not be written as 0.000000
+P_FORMAT = "%.6g"
 OVERLAP = "overlap.csv"
 INPUTS = (RECORDS, CONFIG, COVARIATES, OVERLAP)
 MARGIN = 0.10  # equivalence margin of a pooled learn-rate difference
@@ -479,13 +481,13 @@ def rebuild_cross_field(folder: str | Path, doc: str | Path, *, figures: bool = 
     effects = field_effects(records, tasks)
     written.append(write_csv(effects, folder / "effects.csv"))
     pool, regression = pooled(effects, covariates)
-    written.append(write_csv(pool, folder / "pooled.csv"))
-    written.append(write_csv(regression, folder / "regression.csv"))
+    written.append(write_csv(pool, folder / "pooled.csv", float_format=P_FORMAT))
+    written.append(write_csv(regression, folder / "regression.csv", float_format=P_FORMAT))
     independent = independent_fields(fields, overlap)
     pool_ind, _ = pooled(effects[effects.field.isin(independent)])
-    written.append(write_csv(pool_ind, folder / "pooled_independent.csv"))
+    written.append(write_csv(pool_ind, folder / "pooled_independent.csv", float_format=P_FORMAT))
     exact = pooled_exact(records, tasks)
-    written.append(write_csv(exact, folder / "pooled_exact.csv"))
+    written.append(write_csv(exact, folder / "pooled_exact.csv", float_format=P_FORMAT))
 
     labels = {f: f"{f} (N={int(covariates[f]['n_neurons'])})" for f in fields}
     forests = []
@@ -627,7 +629,8 @@ def render(records, config, covariates, fields, rates, pool, pool_ind, independe
             lines.append(table_row([f"{_code(r.a)} vs {_code(r.b)}", TASK_LABELS.get(r.task, r.task), r.outcome,
                                     r.covariate, r.k, f"{r.slope * r.sd:.3f} [{r.lo * r.sd:.3f}, {r.hi * r.sd:.3f}]",
                                     f"{r.slope:.3g} [{r.lo:.3g}, {r.hi:.3g}]", fmt_p(r.p_holm)]))
-        lines += ["", f"All fits: [`regression.csv`]({_rel(folder / 'regression.csv', doc)})."]
+        lines += ["", _closest_covariates(regression),
+                  "", f"All fits: [`regression.csv`]({_rel(folder / 'regression.csv', doc)})."]
     lines += ["", "## Learn rates, all fields together", "",
               "Runs that learned, summed over fields (descriptive: seeds within a field are not independent of the "
               f"field); per field in [`learn_rates.csv`]({_rel(folder / 'learn_rates.csv', doc)}).", ""]
@@ -665,6 +668,19 @@ def render(records, config, covariates, fields, rates, pool, pool_ind, independe
         "",
     ]
     return "\n".join(lines)
+
+
+def _closest_covariates(regression: pd.DataFrame) -> str:
+    """Which covariate has the smallest p, per contrast, task and outcome, counted over the fits."""
+    fitted = regression.dropna(subset=["p"])
+    best = fitted.loc[fitted.groupby(["task", "a", "b", "outcome"], sort=False).p.idxmin()]
+    parts = []
+    for name, n in best.covariate.value_counts().items():
+        per = best[best.covariate == name].outcome.value_counts()
+        detail = ", ".join(f"{k} on {'learn rate' if o == 'learn_rate' else 'AUC'}" for o, k in per.items())
+        parts.append(f"{name} in {n} ({detail})")
+    return (f"The covariate that goes most closely with the effect (smallest p) in each of the {len(best)} "
+            f"contrast-task-outcome fits: {'; '.join(parts)}.")
 
 
 def _collinear(covariates: Mapping[str, Mapping[str, float]], fields: Sequence[str], at_least: float = 0.6) -> str:

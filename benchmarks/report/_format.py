@@ -169,7 +169,8 @@ def fmt_interval(lo: float | None, hi: float | None, digits: int = 3) -> str:
 
 
 def fmt_p(p: float | None) -> str:
-    """A p-value: three significant digits, scientific notation below 0.001, ``–`` when missing.
+    """A p-value: three significant digits, scientific notation below 0.001, ``–`` when missing, and ``< 1e-300``
+    for a p that underflowed to 0 in double precision (a test's p is never exactly 0).
 
     Args:
         p: the p-value.
@@ -179,11 +180,13 @@ def fmt_p(p: float | None) -> str:
 
     Example::
 
-        >>> fmt_p(0.04321), fmt_p(1.0), fmt_p(2.5e-05), fmt_p(float("nan"))
-        ('0.0432', '1', '2.50e-05', '–')
+        >>> fmt_p(0.04321), fmt_p(1.0), fmt_p(2.5e-05), fmt_p(float("nan")), fmt_p(0.0)
+        ('0.0432', '1', '2.50e-05', '–', '< 1e-300')
     """
     if not _finite(p):
         return MISSING
+    if p <= 0:
+        return "< 1e-300"
     return f"{p:.3g}" if p >= 1e-3 else f"{p:.2e}"
 
 

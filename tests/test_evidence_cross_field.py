@@ -111,6 +111,18 @@ def test_the_committed_tables_keep_the_magnitude_of_small_p_values():
     assert f"fits: {top} in {n} (" in doc
 
 
+def test_the_answer_is_called_so_far_until_every_cell_is_complete(exported, tmp_path):
+    _, results, path, _ = exported
+    build.rebuild(results)
+    assert "\n## The answer\n" in (results.parent / xf.DOC).read_text()
+    partial = tmp_path / "docs" / "results"
+    shutil.copytree(results, partial)
+    lines = path.read_text().splitlines()
+    (partial / xf.CROSS_FIELD / xf.RECORDS).write_text("\n".join(lines[1:]) + "\n")  # one run missing
+    build.rebuild(partial)
+    assert "\n## The answer so far\n" in (partial.parent / xf.DOC).read_text()
+
+
 def test_independent_fields_share_no_neuron_and_cannot_grow():
     rng = np.random.default_rng(5)
     names = [f"f{i}" for i in range(12)]

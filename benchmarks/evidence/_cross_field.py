@@ -543,7 +543,8 @@ def render(records, config, covariates, fields, rates, pool, pool_ind, independe
         f"{len(records)} runs in all, and each key contrast is pooled across fields by a random-effects "
         "meta-analysis.",
         "",
-        "## The answer so far",
+        # "so far" until every field with records has every variant at every seed on every task
+        "## The answer" + ("" if all(n == len(fields) for n in complete.values()) else " so far"),
         "",
         "Learn rate (held-out test accuracy at the task's threshold), pooled difference of the paired learn rates "
         "across fields with its 95 % interval. A direction only when that interval excludes 0 and the exact McNemar "

@@ -179,11 +179,17 @@ def test_the_verdicts_claim_no_more_than_the_interval():
     assert "share no neuron" not in xf.verdict(row, independent=agree)
     for lo, hi in ((-0.3, 0.02), (0.05, 0.3)):  # crossing 0, or the other way
         said = xf.verdict(row, independent=dict(agree, lo=lo, hi=hi))
-        assert said.startswith("A < B on average") and "not shown over the 12 fields that share no neuron" in said
+        assert said.startswith("A < B on average") and "not shown over 12 fields that share no neuron" in said
     assert xf.verdict(dict(row, lo=0.1, hi=0.3, estimate=0.2),
                       independent=dict(agree, lo=0.01, hi=0.4)).startswith("A > B")
     assert "share no neuron" not in xf.verdict(dict(row, lo=0.1, hi=0.3, estimate=0.2),
                                                independent=dict(agree, lo=0.01, hi=0.4))
+    # "in a new field too" needs both prediction intervals on the same side of 0
+    assert "and in a new field too" in xf.verdict(row, independent=dict(agree, pred_lo=-0.4, pred_hi=-0.01))
+    said = xf.verdict(row, independent=dict(agree, pred_lo=-0.4, pred_hi=0.1))
+    assert "a loss in a new field is not shown" in said and "over 12 fields that share no neuron [-0.40, 0.10]" in said
+    # a clipped prediction interval is said to be clipped
+    assert "clipped to [-1, 1]" in xf.verdict(dict(row, pred_lo=-1.0, clipped=True))
 
 
 def test_export_writes_all_four_files_or_none(tmp_path, microns_dir):
@@ -273,3 +279,22 @@ def test_import_refuses_a_protocol_that_does_not_give_the_runs_hash(exported, tm
     with pytest.raises(RecordsError, match=r"free/5_3_8/config\.json: config_hash 0000000000000000 != "):
         xf.import_sweep(results / xf.CROSS_FIELD, tmp_path / "other")
     assert not (tmp_path / "other" / "free" / "4_7_8").exists()
+
+
+def test_per_seed_and_concentration_tables_match_the_records(exported):
+    _, results, path, _ = exported
+    build.rebuild(results)
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    learned = {(r["field"], r["task"], r["variant"], r["seed"]):
+               r["metrics"]["Test_Accuracy"] >= LEARN_THRESHOLDS[r["task"]] for r in records}
+    per_seed = pd.read_csv(results / xf.CROSS_FIELD / "per_seed.csv")
+    for row in per_seed.itertuples():
+        diffs = [learned[(f, row.task, row.a, row.seed)] - learned[(f, row.task, row.b, row.seed)] for f in FIELDS]
+        assert row.fields == len(FIELDS) and row.difference == pytest.approx(np.mean(diffs))
+    assert len(per_seed) == 2 * len(CONTRASTS) * 4
+    fails = pd.read_csv(results / xf.CROSS_FIELD / "reference_fails.csv", dtype={"failed": str}, keep_default_na=False)
+    for row in fails.itertuples():
+        failed = {f for f in FIELDS if not any(learned[(f, row.task, "W*D*C", s)] for s in range(4))}
+        assert set(filter(None, row.failed.split(","))) == failed and row.fields_failed == len(failed)
+        assert row.control_learned == sum(learned[(f, row.task, "Wdiag-D*C", s)] for f in failed for s in range(4))
+        assert row.rest_k == len(FIELDS) - len(failed)

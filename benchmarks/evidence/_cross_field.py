@@ -380,6 +380,88 @@ def pooled_exact(records: Sequence[Mapping[str, Any]], tasks: Sequence[str],
     return pd.DataFrame(rows, columns=["task", "a", "b", "fields", "pairs", "a_only", "b_only", "p", "p_holm"])
 
 
+def per_seed_differences(records: Sequence[Mapping[str, Any]], tasks: Sequence[str],
+                         contrasts: Sequence[tuple[str, str]] = CONTRASTS) -> pd.DataFrame:
+    """Per task, contrast and seed: the mean over fields of ``learned(a) - learned(b)``. Every field trains a seed on
+    the same trial stream, so the field-seed pairs of one seed are not independent of each other; a direction that
+    holds in every seed's stream does not rest on one lucky stream.
+
+    Args:
+        records: runs with ``field``.
+        tasks: the tasks.
+        contrasts: the ``(a, b)`` pairs.
+
+    Returns:
+        Columns ``task, a, b, seed, fields, difference``.
+
+    Example::
+
+        >>> runs = [dict(field=f, task="Task3", variant=v, seed=0, metrics={"Test_Accuracy": acc})
+        ...         for f, v, acc in (("x", "A", 0.9), ("x", "B", 0.5), ("y", "A", 0.9), ("y", "B", 0.9))]
+        >>> per_seed_differences(runs, ["Task3"], [("A", "B")]).values.tolist()
+        [['Task3', 'A', 'B', 0, 2, 0.5]]
+    """
+    from connectome_priors.stats import LEARN_THRESHOLDS
+
+    learned: dict[tuple[str, str, str, int], bool] = {}
+    for r in records:
+        acc = r["metrics"].get("Test_Accuracy")
+        if acc is not None and math.isfinite(acc):
+            learned[(r["field"], r["task"], r["variant"], int(r["seed"]))] = acc >= LEARN_THRESHOLDS[r["task"]]
+    keys = sorted({(f, t, s) for f, t, _, s in learned})
+    rows = []
+    for task in tasks:
+        for a, b in contrasts:
+            for seed in sorted({s for _, t, s in keys if t == task}):
+                diffs = [int(learned[(f, task, a, seed)]) - int(learned[(f, task, b, seed)])
+                         for f, t, s in keys if t == task and s == seed
+                         and (f, task, a, seed) in learned and (f, task, b, seed) in learned]
+                if diffs:
+                    rows.append(dict(task=task, a=a, b=b, seed=seed, fields=len(diffs),
+                                     difference=float(np.mean(diffs))))
+    return pd.DataFrame(rows, columns=["task", "a", "b", "seed", "fields", "difference"])
+
+
+def where_reference_fails(rates: pd.DataFrame, effects: pd.DataFrame, covariates: Mapping[str, Mapping[str, float]],
+                          tasks: Sequence[str], reference: str = "W*D*C",
+                          control: str = "Wdiag-D*C") -> pd.DataFrame:
+    """Per task, the fields where ``reference`` learned on no seed, what ``control`` did there, and the
+    ``control - reference`` learn-rate difference pooled (random effects) over the other fields: where a pooled
+    effect is concentrated. Post hoc and descriptive.
+
+    Args:
+        rates: the per-field learn rates (``field, task, variant, n, learned``).
+        effects: :func:`connectome_priors.benchmarks._field_meta.field_effects`.
+        covariates: ``{field: {covariate: value}}``, with ``w_star_diag_share``.
+        tasks: the tasks.
+        reference: the variant that fails.
+        control: the variant set against it.
+
+    Returns:
+        Columns ``task, fields_failed, failed, control_learned, control_runs, diag_share_max, rest_k, rest_estimate,
+        rest_lo, rest_hi``; ``failed`` is a comma-separated list of fields.
+    """
+    from connectome_priors.stats import random_effects
+
+    rows = []
+    for task in tasks:
+        mine = rates[rates.task == task]
+        ref = mine[(mine.variant == reference) & (mine.n > 0)]
+        failed = sorted(ref[ref.learned == 0].field, key=lambda f: (covariates[f].get("w_star_diag_share", 0), f))
+        ctl = mine[(mine.variant == control) & mine.field.isin(failed)]
+        rest = effects[(effects.task == task) & (effects.a == control) & (effects.b == reference)
+                       & (effects.outcome == "learn_rate") & ~effects.field.isin(failed)]
+        pooled_rest = random_effects(rest.effect, rest.variance, bounds=(-1.0, 1.0)) if len(rest) >= 2 else None
+        rows.append(dict(task=task, fields_failed=len(failed), failed=",".join(failed),
+                         control_learned=int(ctl.learned.sum()), control_runs=int(ctl.n.sum()),
+                         diag_share_max=max((covariates[f].get("w_star_diag_share", math.nan) for f in failed),
+                                            default=math.nan),
+                         rest_k=len(rest), rest_estimate=pooled_rest.estimate if pooled_rest else math.nan,
+                         rest_lo=pooled_rest.lo if pooled_rest else math.nan,
+                         rest_hi=pooled_rest.hi if pooled_rest else math.nan))
+    return pd.DataFrame(rows)
+
+
 def verdict(row: Mapping[str, Any], exact: Mapping[str, Any] | None = None, margin: float = MARGIN,
             alpha: float = ALPHA, independent: Mapping[str, Any] | None = None) -> str:
     """The pooled learn-rate verdict of one random-effects row. A direction only when the 95 % interval excludes 0
@@ -387,15 +469,17 @@ def verdict(row: Mapping[str, Any], exact: Mapping[str, Any] | None = None, marg
     (the random-effects interval rests on normal approximations of 4-seed fields; the exact test does not);
     equivalence only when the interval lies inside ``±margin``; otherwise no consistent effect shown. Overlapping
     scans share neurons, so both tests treat fields as more independent than they are: when the same contrast
-    pooled over the fields that share no neuron (``independent``) does not show the direction, the verdict says so.
+    pooled over one set of fields that share no neuron (``independent``) does not show the direction, the verdict
+    says so. "In a new field too" needs the prediction interval to exclude 0 in both poolings; a prediction interval
+    clipped to the effect's range is marked so, since the normal model behind it reaches past the range there.
 
     Args:
         row: ``a, b, estimate, lo, hi, pred_lo, pred_hi``.
         exact: the matching :func:`pooled_exact` row (``a_only, b_only, p_holm``), or None.
         margin: the equivalence margin.
         alpha: the level of the exact test.
-        independent: the matching row of the pooling over fields that share no neuron (``k, estimate, lo, hi``),
-            or None.
+        independent: the matching row of the pooling over fields that share no neuron (``k, estimate, lo, hi``,
+            and ``pred_lo, pred_hi`` when known), or None.
 
     Returns:
         The verdict text.
@@ -404,16 +488,17 @@ def verdict(row: Mapping[str, Any], exact: Mapping[str, Any] | None = None, marg
 
         >>> row = dict(a="A", b="B", estimate=0.4, lo=0.2, hi=0.6, pred_lo=-0.1, pred_hi=0.9)
         >>> verdict(row, dict(a_only=9, b_only=0, p_holm=0.004))
-        'A > B on average across fields; a new field may show no gain (prediction interval [-0.10, 0.90])'
+        'A > B on average across fields; a gain in a new field is not shown (prediction interval [-0.10, 0.90])'
         >>> verdict(row, dict(a_only=6, b_only=0, p_holm=0.0625))[:60]
         'not shown: the random-effects interval excludes 0, the exact'
         >>> verdict(dict(a="A", b="B", estimate=0.01, lo=-0.05, hi=0.07, pred_lo=-0.05, pred_hi=0.07))
         'equivalent within ±0.10 on average across fields'
         >>> verdict(row, independent=dict(k=15, estimate=0.03, lo=-0.09, hi=0.14)).split(" (but ")[1]
-        'not shown over the 15 fields that share no neuron: 0.030 [-0.090, 0.140])'
+        'not shown over 15 fields that share no neuron: 0.030 [-0.090, 0.140])'
     """
     a, b = row["a"], row["b"]
-    pred = f"[{row['pred_lo']:.2f}, {row['pred_hi']:.2f}]"
+    at_range = row.get("clipped") and (row["pred_lo"] <= -1 or row["pred_hi"] >= 1)
+    pred = f"[{row['pred_lo']:.2f}, {row['pred_hi']:.2f}]" + (", clipped to [-1, 1]" if at_range else "")
     if row["lo"] > 0 or row["hi"] < 0:
         up = row["lo"] > 0
         if exact is not None and not (exact["p_holm"] < alpha and (exact["a_only"] > exact["b_only"]) == up):
@@ -421,11 +506,17 @@ def verdict(row: Mapping[str, Any], exact: Mapping[str, Any] | None = None, marg
                     f"does not (p = {fmt_p(exact['p_holm'])})")
         word = f"{a} > {b}" if up else f"{a} < {b}"
         same_sign = row["pred_lo"] > 0 if up else row["pred_hi"] < 0
+        ind_pred = None
+        if independent is not None and "pred_lo" in independent:
+            ind_pred = f"[{independent['pred_lo']:.2f}, {independent['pred_hi']:.2f}]"
+            if not (independent["pred_lo"] > 0 if up else independent["pred_hi"] < 0):
+                pred += f"; over {int(independent['k'])} fields that share no neuron {ind_pred}"
+                same_sign = False
         tail = (f"and in a new field too (prediction interval {pred})" if same_sign
-                else f"a new field may show no {'gain' if up else 'loss'} (prediction interval {pred})")
+                else f"a {'gain' if up else 'loss'} in a new field is not shown (prediction interval {pred})")
         said = f"{word} on average across fields; {tail}"
         if independent is not None and not (independent["lo"] > 0 if up else independent["hi"] < 0):
-            said += (f" (but not shown over the {int(independent['k'])} fields that share no neuron: "
+            said += (f" (but not shown over {int(independent['k'])} fields that share no neuron: "
                      f"{_ci(independent)})")
         return said
     if -margin < row["lo"] and row["hi"] < margin:
@@ -488,6 +579,10 @@ def rebuild_cross_field(folder: str | Path, doc: str | Path, *, figures: bool = 
     written.append(write_csv(pool_ind, folder / "pooled_independent.csv", float_format=P_FORMAT))
     exact = pooled_exact(records, tasks)
     written.append(write_csv(exact, folder / "pooled_exact.csv", float_format=P_FORMAT))
+    seeds = per_seed_differences(records, tasks)
+    written.append(write_csv(seeds, folder / "per_seed.csv", float_format=P_FORMAT))
+    failing = where_reference_fails(rates, effects, covariates, tasks)
+    written.append(write_csv(failing, folder / "reference_fails.csv", float_format=P_FORMAT))
 
     labels = {f: f"{f} (N={int(covariates[f]['n_neurons'])})" for f in fields}
     forests = []
@@ -504,7 +599,7 @@ def rebuild_cross_field(folder: str | Path, doc: str | Path, *, figures: bool = 
         if not pool[(pool.a == a) & (pool.b == b)].empty:
             forests.append((a, b, path))
     text = render(records, config, covariates, fields, rates, pool, pool_ind, independent, exact, regression,
-                  overlap, forests, folder, Path(doc))
+                  overlap, forests, folder, Path(doc), seeds=seeds, failing=failing)
     write_text(Path(doc), text)
     return written + [Path(doc)]
 
@@ -516,7 +611,8 @@ def _rel(path: Path, doc: Path) -> str:
 
 
 def render(records, config, covariates, fields, rates, pool, pool_ind, independent, exact, regression, overlap,
-           forests, folder: Path, doc: Path) -> str:
+           forests, folder: Path, doc: Path, seeds: pd.DataFrame | None = None,
+           failing: pd.DataFrame | None = None) -> str:
     """The text of ``docs/cross_field.md`` (see :func:`rebuild_cross_field` for the arguments' sources)."""
     protocol = config["protocol"]
     tasks = [t for t in TASKS if t in set(config.get("tasks", []))]
@@ -549,13 +645,17 @@ def render(records, config, covariates, fields, rates, pool, pool_ind, independe
         "Learn rate (held-out test accuracy at the task's threshold), pooled difference of the paired learn rates "
         "across fields with its 95 % interval. A direction only when that interval excludes 0 and the exact McNemar "
         "test pooling every field-seed pair (Holm over the contrasts of a task) agrees; equivalence only inside "
-        f"±{MARGIN:.2f}. Overlapping scans share neurons, so both treat the fields as more independent than they "
-        "are; where the same pooling over the fields that share no neuron (the sensitivity analysis below) does not "
-        "show the direction, the verdict says so.",
+        f"±{MARGIN:.2f}. The exact test asks whether the discordant field-seed pairs lean one way, as if all "
+        "pairs were independent: it guards the direction against the normal approximations of 4-seed fields, and "
+        "says nothing of the average over fields by itself. Overlapping scans share neurons, so both treat the "
+        "fields as more independent than they are; where the same pooling over one set of fields that share no "
+        "neuron (the sensitivity analysis below) does not show the direction or the new-field prediction, the "
+        "verdict says so. Every field trains seed s on the same trial stream, so the last column gives the mean "
+        "difference over fields in each seed's stream separately.",
         "",
     ]
     lines += table_head(["contrast", "task", "fields", "pooled difference [95 % CI]", "I²",
-                         "exact McNemar, all pairs (Holm)", "verdict"])
+                         "exact McNemar, all pairs (Holm)", "per seed (over fields)", "verdict"])
     for row in lr.itertuples():
         e = exact[(exact.task == row.task) & (exact.a == row.a) & (exact.b == row.b)]
         ex = (f"{int(e.a_only.iloc[0])} vs {int(e.b_only.iloc[0])} discordant, p = {fmt_p(e.p_holm.iloc[0])}"
@@ -563,8 +663,27 @@ def render(records, config, covariates, fields, rates, pool, pool_ind, independe
         ind = ind_lr[(ind_lr.task == row.task) & (ind_lr.a == row.a) & (ind_lr.b == row.b)]
         said = verdict(row._asdict(), None if e.empty else e.iloc[0].to_dict(),
                        independent=None if ind.empty else ind.iloc[0].to_dict())
+        per = (seeds[(seeds.task == row.task) & (seeds.a == row.a) & (seeds.b == row.b)]
+               if seeds is not None else pd.DataFrame())
+        per_text = ", ".join(f"{d:+.2f}" for d in per.difference) if len(per) else "–"
         lines.append(table_row([f"{_code(row.a)} vs {_code(row.b)}", TASK_LABELS.get(row.task, row.task), row.k,
-                                _ci(row._asdict()), fmt(row.i2, 2), ex, _md_verdict(said)]))
+                                _ci(row._asdict()), fmt(row.i2, 2), ex, per_text, _md_verdict(said)]))
+    if failing is not None and len(failing) and failing.fields_failed.sum():
+        lines += ["", "### Where the effects are concentrated (post hoc)", "",
+                  "Per task, the fields where W\\*D\\*C learned on no seed, in order of the share of W\\*'s "
+                  "squared weight on its diagonal (lowest first), what its diagonal alone (Wdiag-D\\*C) did in "
+                  "them, and Wdiag-D\\*C − W\\*D\\*C pooled over the other fields. Chosen after seeing the "
+                  "data (the meta-regression below points at the diagonal share): descriptive, not a test.", ""]
+        lines += table_head(["task", "fields where W\\*D\\*C learned on no seed", "their ranks by diagonal share "
+                             f"(of {len(fields)})", "highest diagonal share among them",
+                             "Wdiag-D\\*C learned there", "Wdiag-D\\*C − W\\*D\\*C over the other fields"])
+        by_share = sorted(fields, key=lambda f: (covariates[f].get("w_star_diag_share", math.inf), f))
+        for r in failing.itertuples():
+            lines.append(table_row([
+                TASK_LABELS.get(r.task, r.task), f"{r.fields_failed}: {r.failed.replace(',', ', ')}" if r.failed
+                else "0", ", ".join(str(by_share.index(f) + 1) for f in r.failed.split(",") if f) or "–",
+                _num(r.diag_share_max), f"{r.control_learned}/{r.control_runs}",
+                f"{r.rest_k} fields: {fmt(r.rest_estimate)} [{fmt(r.rest_lo)}, {fmt(r.rest_hi)}]"]))
     lines += [
         "",
         "## What ran",
@@ -604,8 +723,11 @@ def render(records, config, covariates, fields, rates, pool, pool_ind, independe
          "assumes. Pooled again " if len(overlap) else "No two of these fields share an imaged neuron (MICrONS "
          "scans can overlap), so this pooling is the same as the one above: ")
         + f"over {len(independent)} fields no two of which share a neuron "
-        "(`connectome_priors.benchmarks.evidence._cross_field.independent_fields`): "
-        f"{', '.join(independent)}.",
+        "(`connectome_priors.benchmarks.evidence._cross_field.independent_fields`: greedily, the fields with the "
+        f"fewest overlaps first): {', '.join(independent)}. This is one such set of many; another can keep other "
+        "fields (in particular more or fewer of those where the effects are concentrated, above) and show other "
+        "results, and most overlaps are a few neurons, so a difference between the two poolings is a warning, not "
+        "a finding.",
         "",
     ]
     lines += _pool_table(pool_ind)
@@ -663,12 +785,35 @@ def render(records, config, covariates, fields, rates, pool, pool_ind, independe
         "- The meta-regression fits one covariate at a time over fields that overlap, with p values that treat "
         "the fields as independent; it describes which field properties go with an effect, and is no test of "
         "what causes it.",
+        "- Every field trains seed s on the same trial streams, and every field is from the same mouse (the "
+        "MICrONS volume): the field-seed pairs share streams (see the per-seed column), and 'a new field' "
+        "means another field of this animal and volume.",
+        "- The per-field weights of the learn-rate pooling come from 4 binary pairs: a field whose seeds all agree "
+        "gets a small variance and a large weight, which pulls the pooled estimate toward 0 against the unweighted "
+        "mean of the field effects; Cochran's Q and I² assume normal within-field errors that 4 binary pairs do not "
+        "give, so read them as descriptive. The AUC variances come from 4 differences each and vary over orders of "
+        "magnitude, which inflates Q (and its p) and I² for AUC.",
+        "- The meta-regression's contrasts share arms" + _shared_arms(rates) + "; its fits are not independent "
+        "findings, and Holm runs within a fit's covariates, not over all fits.",
         "- A pooled interval that excludes 0 says the average effect across fields is not 0; the prediction "
         "interval says how far a single new field may stray. Heterogeneity (τ², I²) from few seeds per field is "
         "itself imprecise.",
         "",
     ]
     return "\n".join(lines)
+
+
+def _shared_arms(rates: pd.DataFrame, reference: str = "W*D*C") -> str:
+    """`` (W learned on 0 of 636 runs, ...: their contrasts with W*D*C mostly track W*D*C's own learn rate)`` for
+    the variants that learned on under 5 % of their runs, else ``""``."""
+    totals = rates.groupby("variant")[["learned", "n"]].sum()
+    rare = [(v, int(t.learned), int(t.n)) for v, t in totals.iterrows()
+            if v != reference and t.n and t.learned < 0.05 * t.n]
+    if not rare:
+        return ""
+    ref = _md_verdict(reference)
+    said = ", ".join(f"{_md_verdict(v)} learned on {k} of {n} runs" for v, k, n in rare)
+    return f" ({said}: their contrasts with {ref} mostly track {ref}'s own learn rate)"
 
 
 def _closest_covariates(regression: pd.DataFrame) -> str:

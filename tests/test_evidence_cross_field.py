@@ -188,6 +188,10 @@ def test_the_verdicts_claim_no_more_than_the_interval():
     assert "and in a new field too" in xf.verdict(row, independent=dict(agree, pred_lo=-0.4, pred_hi=-0.01))
     said = xf.verdict(row, independent=dict(agree, pred_lo=-0.4, pred_hi=0.1))
     assert "a loss in a new field is not shown" in said and "over 12 fields that share no neuron [-0.40, 0.10]" in said
+    # the fields must not contradict the prediction interval: at most 2.5 % of them without the effect
+    assert "and in a new field too" in xf.verdict(row, observed=(1, 53))
+    said = xf.verdict(row, observed=(2, 53))
+    assert "a loss in a new field is not shown" in said and "no loss observed in 2 of 53 fields" in said
     # a clipped prediction interval is said to be clipped
     assert "clipped to [-1, 1]" in xf.verdict(dict(row, pred_lo=-1.0, clipped=True))
 

@@ -340,6 +340,19 @@ def independent_fields(fields: Sequence[str], overlap: pd.DataFrame) -> list[str
     return sorted(kept)
 
 
+def _learned(records: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str, str, int], bool]:
+    """``(field, task, variant, seed) -> learned`` (held-out test accuracy at the task's threshold) of every run
+    with a finite accuracy."""
+    from connectome_priors.stats import LEARN_THRESHOLDS
+
+    learned = {}
+    for r in records:
+        acc = r["metrics"].get("Test_Accuracy")
+        if acc is not None and math.isfinite(acc):
+            learned[(r["field"], r["task"], r["variant"], int(r["seed"]))] = acc >= LEARN_THRESHOLDS[r["task"]]
+    return learned
+
+
 def pooled_exact(records: Sequence[Mapping[str, Any]], tasks: Sequence[str],
                  contrasts: Sequence[tuple[str, str]] = CONTRASTS) -> pd.DataFrame:
     """Per task and contrast, every field-seed pair pooled: seeds learned by ``a`` only and by ``b`` only, and the
@@ -355,13 +368,9 @@ def pooled_exact(records: Sequence[Mapping[str, Any]], tasks: Sequence[str],
     """
     from scipy.stats import binomtest
 
-    from connectome_priors.stats import LEARN_THRESHOLDS, holm
+    from connectome_priors.stats import holm
 
-    learned: dict[tuple[str, str, str, int], bool] = {}
-    for r in records:
-        acc = r["metrics"].get("Test_Accuracy")
-        if acc is not None and math.isfinite(acc):
-            learned[(r["field"], r["task"], r["variant"], int(r["seed"]))] = acc >= LEARN_THRESHOLDS[r["task"]]
+    learned = _learned(records)
     rows = []
     for task in tasks:
         part = []
@@ -401,13 +410,7 @@ def per_seed_differences(records: Sequence[Mapping[str, Any]], tasks: Sequence[s
         >>> per_seed_differences(runs, ["Task3"], [("A", "B")]).values.tolist()
         [['Task3', 'A', 'B', 0, 2, 0.5]]
     """
-    from connectome_priors.stats import LEARN_THRESHOLDS
-
-    learned: dict[tuple[str, str, str, int], bool] = {}
-    for r in records:
-        acc = r["metrics"].get("Test_Accuracy")
-        if acc is not None and math.isfinite(acc):
-            learned[(r["field"], r["task"], r["variant"], int(r["seed"]))] = acc >= LEARN_THRESHOLDS[r["task"]]
+    learned = _learned(records)
     keys = sorted({(f, t, s) for f, t, _, s in learned})
     rows = []
     for task in tasks:

@@ -844,26 +844,27 @@ def _per_seed_text(per: pd.DataFrame) -> str:
     """``s0 +0.60, s1 +0.58, ...; mean +0.58 [t 95 % CI over the streams]`` of one contrast's per-seed rows."""
     if per.empty:
         return "–"
-    from scipy import stats as sps
+    from connectome_priors.stats import t_interval
 
     text = ", ".join(f"s{int(s)} {d:+.2f}" for s, d in zip(per.seed, per.difference))
     d = per.difference.to_numpy(float)
     if len(d) >= 2 and d.std(ddof=1) > 0:
-        half = sps.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / math.sqrt(len(d))
-        lo, hi = max(-1.0, d.mean() - half), min(1.0, d.mean() + half)
-        text += f"; over the {len(d)} streams {d.mean():+.2f} [{lo:+.2f}, {hi:+.2f}]"
+        lo, hi = t_interval(d)
+        text += f"; over the {len(d)} streams {d.mean():+.2f} [{max(-1.0, lo):+.2f}, {min(1.0, hi):+.2f}]"
     return text
 
 
 def _overlap_sizes(overlap: pd.DataFrame) -> str:
     """``10 neurons at the median, up to 191``: how much the overlapping pairs of fields share."""
-    n = overlap["shared_neurons"].to_numpy(float) if len(overlap) else np.zeros(0)
-    return f"{np.median(n):.0f} neurons at the median, up to {n.max():.0f}" if n.size else "no neuron"
+    if overlap.empty:
+        return "no neuron"
+    n = overlap["shared_neurons"]
+    return f"{n.median():.0f} neurons at the median, up to {n.max():.0f}"
 
 
 def _shared_arms(rates: pd.DataFrame, reference: str = "W*D*C", at_most: float = 0.10) -> str:
-    """`` (4 of the 5 contrasts include W*D*C, and W, ... learned on at most 10 % of their runs on every task ...)``:
-    why the meta-regression's fits are not independent findings."""
+    """`` (5 of the 5 contrasts include W*D*C, and W, ... learned on at most 10 % of their runs on every task ...)``:
+    why the meta-regression's fits are not independent findings (the counts come from ``rates``)."""
     with_ref = sum(reference in pair for pair in CONTRASTS)
     per_task = rates.groupby(["variant", "task"])[["learned", "n"]].sum()
     share = (per_task.learned / per_task.n.where(per_task.n > 0)).groupby(level="variant").agg(["min", "max"])
